@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+
+from app.appeals import service, views
+from app.appeals.schemas import AppealCreate, AppealEventPage, AppealPage, AppealRead, CategoryList, CategoryRead
+from app.auth import service as auth
+from app.auth.deps import PrincipalDep
+from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.deps import NowDep, SessionDep, SettingsDep
+from app.enums import CATEGORY_LABELS, Category, SlaState, Status, Tier, Urgency
+from app.errors import problem_responses
+
+router = APIRouter(prefix="/api/v1", tags=["appeals"])
+
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=300, description="重放返回首次响应；24 小时有效")
+]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+@router.get("/categories", response_model=CategoryList, responses=problem_responses())
+def list_categories() -> CategoryList:
+    """诉求类别及中文名称。"""
+    return CategoryList(items=[CategoryRead(code=c, label=CATEGORY_LABELS[c]) for c in Category])
+
+
+@router.post("/appeals", status_code=201, response_model=AppealRead, responses=problem_responses(403))
+def submit_appeal(
+    data: AppealCreate, session: SessionDep, principal: PrincipalDep, now: NowDep, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    """提交诉求（企业本人，或工作人员代企业走访收集）。自动红黄绿赋码、分派属地街道、计算期限。"""
+    result = service.submit_appeal(session, principal, data, now=now, idempotency_key=idempotency_key)
+    headers = {"ETag": etag(result.body["version"]), "Location": f"/api/v1/appeals/{result.body['id']}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+
+
+@router.get("/appeals", response_model=AppealPage, responses=problem_responses())
+def list_appeals(
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    status: Annotated[list[Status] | None, Query(description="可多选")] = None,
+    urgency: Urgency | None = None,
+    sla_state: SlaState | None = None,
+    tier: Tier | None = None,
+    unit: Annotated[str | None, Query(max_length=32, description="单位编码（含下级）")] = None,
+    category: Category | None = None,
+    enterprise: Annotated[str | None, Query(max_length=18, description="企业统一社会信用代码")] = None,
+    overdue: bool | None = None,
+    supervised: bool | None = None,
+    text: Annotated[str | None, Query(max_length=100, description="标题包含，或诉求编号")] = None,
+    limit: LimitQuery = 50,
+    cursor: CursorQuery = None,
+) -> AppealPage:
+    """按条件列出可见诉求，新的在前，游标分页。"""
+    secret = settings.secret_key.get_secret_value()
+    after = decode_cursor_id(cursor, secret)
+    filters = service.ListFilters(status=status, urgency=urgency, sla_state=sla_state, tier=tier, unit_code=unit,
+                                  category=category, enterprise_uscc=enterprise, overdue=overdue,
+                                  supervised=supervised, text=text)
+    rows = service.list_appeals(session, principal, filters, reach_ids=auth.reach_unit_ids(session, principal),
+                                before_id=after, limit=limit + 1)
+    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
+    return AppealPage(items=views.to_reads(session, rows[:limit]), next_cursor=next_cursor)
+
+
+@router.get("/appeals/{appeal_id}", response_model=AppealRead, responses=problem_responses())
+def get_appeal(appeal_id: int, session: SessionDep, principal: PrincipalDep, response: Response) -> AppealRead:
+    """读取诉求详情；ETag 为当前版本，可用于 If-Match。"""
+    appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
+    response.headers["ETag"] = etag(appeal.version)
+    return views.to_read(session, appeal)
+
+
+@router.get("/appeals/{appeal_id}/events", response_model=AppealEventPage, responses=problem_responses())
+def list_events(appeal_id: int, session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
+                limit: LimitQuery = 200, cursor: CursorQuery = None) -> AppealEventPage:
+    """诉求时间线（企业只看到公开记录）。"""
+    secret = settings.secret_key.get_secret_value()
+    after = decode_cursor_id(cursor, secret)
+    appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
+    rows = service.list_events(session, principal, appeal, after_id=after,
+                               limit=limit + 1)
+    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
+    return AppealEventPage(items=[views.event_to_read(e) for e in rows[:limit]], next_cursor=next_cursor)

@@ -1,0 +1,243 @@
+"""Appeal intake and reads. One use case, one transaction, one commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
+
+from app.appeals import numbering, urgency
+from app.appeals.models import Appeal, AppealEvent
+from app.appeals.schemas import AppealCreate
+from app.appeals.views import to_read
+from app.auth.principal import Principal
+from app.core import idempotency
+from app.enterprises.models import Enterprise
+from app.enterprises.service import get_by_uscc
+from app.enums import URGENCY_LABELS, AppealKind, Category, Role, SlaState, Source, Status, Tier, Urgency
+from app.errors import Forbidden, InvalidInput, NotFound
+from app.sla import policy as sla
+from app.sla import service as sla_service
+from app.units.models import Unit
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class ListFilters:
+    status: list[Status] | None = None
+    urgency: Urgency | None = None
+    sla_state: SlaState | None = None
+    tier: Tier | None = None
+    unit_code: str | None = None
+    category: str | None = None
+    enterprise_uscc: str | None = None
+    overdue: bool | None = None
+    supervised: bool | None = None
+    text: str | None = None
+
+
+def _enterprise_for_intake(session: Session, principal: Principal, data: AppealCreate) -> Enterprise:
+    if principal.is_enterprise:
+        if data.enterprise_uscc is not None:
+            raise InvalidInput.field("body.enterprise_uscc", "企业用户不能代其他企业提交 (set by your binding)")
+        enterprise = session.get(Enterprise, principal.enterprise_id) if principal.enterprise_id else None
+        if enterprise is None:
+            raise Forbidden("请先绑定企业后再提交诉求")
+        return enterprise
+    if principal.role is Role.system:
+        raise Forbidden("系统密钥不能提交诉求")
+    if data.enterprise_uscc is None:
+        raise InvalidInput.field("body.enterprise_uscc", "工作人员代企业提交时必须填写统一社会信用代码")
+    enterprise = get_by_uscc(session, data.enterprise_uscc)
+    street = session.get(Unit, enterprise.street_unit_id) if enterprise else None
+    if enterprise is None or street is None or not principal.reaches_path(street.path):
+        raise InvalidInput.field("body.enterprise_uscc", f"企业 {data.enterprise_uscc} 未登记或不在您的权限范围内")
+    return enterprise
+
+
+def code_for(
+    session: Session, *, facts: urgency.ImpactFacts, enterprise: Enterprise, history: urgency.AppealHistory,
+    now: datetime,
+) -> urgency.Decision:
+    return urgency.code_urgency(
+        facts, urgency.EnterpriseProfile(tags=tuple(enterprise.tags)), history,
+        sla_service.urgency_policy(session), now, sla_service.load_calendar(session),
+    )
+
+
+def facts_of(appeal: Appeal) -> urgency.ImpactFacts:
+    return urgency.ImpactFacts(
+        production_halted=appeal.production_halted, safety_risk=appeal.safety_risk,
+        wage_arrears=appeal.wage_arrears, employees_affected=appeal.employees_affected,
+        amount_cny=appeal.amount_cny, hard_deadline=appeal.hard_deadline, category=Category(appeal.category),
+    )
+
+
+def submit_appeal(
+    session: Session,
+    principal: Principal,
+    data: AppealCreate,
+    *,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> IntakeResult:
+    body_fp = idempotency.fingerprint(data.model_dump(mode="json"))
+    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
+    if key is not None:
+        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp, now=now)
+        if record is not None:
+            return IntakeResult(record.response_status, record.response_body, replayed=True)
+
+    enterprise = _enterprise_for_intake(session, principal, data)
+    street = session.get(Unit, enterprise.street_unit_id)
+    assert street is not None
+    appeal = _new_appeal(session, principal, data, enterprise, street, now=now)
+    body = to_read(session, appeal).model_dump(mode="json")
+    if key is not None:
+        idempotency.remember(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp,
+                             status=201, response=body, now=now)
+    try:
+        session.commit()
+    except IntegrityError:
+        # A concurrent request with the same key committed first: answer as its replay.
+        session.rollback()
+        if key is None:
+            raise
+        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp, now=now)
+        if record is None:
+            raise
+        return IntakeResult(record.response_status, record.response_body, replayed=True)
+    return IntakeResult(201, body, replayed=False)
+
+
+def _new_appeal(
+    session: Session, principal: Principal, data: AppealCreate, enterprise: Enterprise, street: Unit, *,
+    now: datetime,
+) -> Appeal:
+    facts = urgency.ImpactFacts(category=data.category, **data.impact.model_dump())
+    decision = code_for(session, facts=facts, enterprise=enterprise, history=urgency.AppealHistory(), now=now)
+    policy = sla_service.policy_for(session, decision.urgency)
+    deadlines = sla.compute_deadlines(policy, sla_service.load_calendar(session), now)
+    source = data.source or (Source.mini_program if principal.is_enterprise else Source.visit)
+    appeal = Appeal(
+        number=numbering.next_number(session, now=now),
+        enterprise_id=enterprise.id,  # type: ignore[arg-type]
+        street_unit_id=street.id,  # type: ignore[arg-type]
+        unit_id=street.id,  # type: ignore[arg-type]
+        tier=Tier.street,
+        title=data.title,
+        description=data.description,
+        category=data.category,
+        kind=AppealKind.individual,
+        source=source,
+        attachment_ids=list(data.attachment_ids),
+        urgency=decision.urgency,
+        urgency_reasons=list(decision.reasons),
+        status=Status.submitted,
+        sla_state=SlaState.on_track,
+        liaison_user_id=enterprise.liaison_user_id,
+        policy_version=policy.version,
+        routed_at=now,
+        respond_by=deadlines.respond_by,
+        plan_by=deadlines.plan_by,
+        feedback_by=deadlines.feedback_by,
+        resolve_by=deadlines.resolve_by,
+        original_respond_by=deadlines.respond_by,
+        original_resolve_by=deadlines.resolve_by,
+        next_due_at=deadlines.respond_by,
+        created_at=now,
+        updated_at=now,
+        **data.impact.model_dump(),
+    )
+    session.add(appeal)
+    session.flush()
+    session.add(
+        AppealEvent(
+            appeal_id=appeal.id,  # type: ignore[arg-type]
+            type="submitted",
+            actor=principal.label,
+            actor_role=principal.role,
+            actor_user_id=principal.user_id,
+            via="mini_program" if principal.is_enterprise else "api",
+            at=now,
+            to_status=Status.submitted,
+            to_unit_code=street.code,
+            note=f"诉求已受理，分派至{street.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
+            f"（{'；'.join(decision.reasons)}）",
+            public=True,
+            data={"urgency": decision.urgency, "urgency_reasons": list(decision.reasons),
+                  "policy_version": policy.version},
+        )
+    )
+    session.flush()
+    return appeal
+
+
+def visibility_clause(principal: Principal, reach_ids: list[int] | None) -> Any:
+    """Who sees an appeal: its enterprise; staff whose subtree holds its owner or its street (属地)."""
+    if principal.is_enterprise:
+        return Appeal.enterprise_id == (principal.enterprise_id or -1)
+    if reach_ids is None:
+        return True
+    return or_(col(Appeal.unit_id).in_(reach_ids), col(Appeal.street_unit_id).in_(reach_ids))
+
+
+def get_visible(session: Session, principal: Principal, appeal_id: int, reach_ids: list[int] | None) -> Appeal:
+    appeal = session.exec(select(Appeal).where(Appeal.id == appeal_id, visibility_clause(principal, reach_ids))).first()
+    if appeal is None:
+        raise NotFound(f"诉求 {appeal_id} 不存在或不在您的权限范围内")
+    return appeal
+
+
+def list_appeals(
+    session: Session,
+    principal: Principal,
+    filters: ListFilters,
+    *,
+    reach_ids: list[int] | None,
+    before_id: int | None,
+    limit: int,
+) -> list[Appeal]:
+    query = select(Appeal).where(visibility_clause(principal, reach_ids))
+    if filters.status:
+        query = query.where(col(Appeal.status).in_(filters.status))
+    for field in ("urgency", "sla_state", "tier", "category", "supervised"):
+        value = getattr(filters, field)
+        if value is not None:
+            query = query.where(getattr(Appeal, field) == value)
+    if filters.unit_code:
+        unit = session.exec(select(Unit).where(Unit.code == filters.unit_code)).first()
+        if unit is None:
+            return []
+        sub = select(Unit.id).where(col(Unit.path).startswith(unit.path))
+        query = query.where(col(Appeal.unit_id).in_(sub))
+    if filters.enterprise_uscc:
+        enterprise = get_by_uscc(session, filters.enterprise_uscc)
+        query = query.where(Appeal.enterprise_id == (enterprise.id if enterprise else -1))
+    if filters.overdue is not None:
+        query = query.where((Appeal.sla_state == SlaState.overdue) == filters.overdue)
+    if filters.text:
+        query = query.where(or_(col(Appeal.title).contains(filters.text), Appeal.number == filters.text))
+    if before_id is not None:
+        query = query.where(col(Appeal.id) < before_id)
+    return list(session.exec(query.order_by(col(Appeal.id).desc()).limit(limit)).all())
+
+
+def list_events(
+    session: Session, principal: Principal, appeal: Appeal, *, after_id: int | None, limit: int
+) -> list[AppealEvent]:
+    query = select(AppealEvent).where(AppealEvent.appeal_id == appeal.id)
+    if principal.is_enterprise:
+        query = query.where(AppealEvent.public == True)  # noqa: E712 — SQL expression
+    if after_id is not None:
+        query = query.where(col(AppealEvent.id) > after_id)
+    return list(session.exec(query.order_by(col(AppealEvent.id)).limit(limit)).all())

@@ -1,0 +1,95 @@
+"""Read models: appeal rows → API shapes, loading the few related rows in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from app.appeals.models import Appeal, AppealEvent
+from app.appeals.schemas import (
+    AppealEventRead,
+    AppealRead,
+    Counters,
+    Deadlines,
+    ImpactRead,
+    OriginalDeadlines,
+)
+from app.enterprises.models import Enterprise
+from app.units.models import Unit
+
+
+def to_reads(session: Session, appeals: Sequence[Appeal]) -> list[AppealRead]:
+    unit_ids = {a.unit_id for a in appeals}
+    enterprise_ids = {a.enterprise_id for a in appeals}
+    units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()} if appeals else {}
+    enterprises = (
+        {e.id: e for e in session.exec(select(Enterprise).where(col(Enterprise.id).in_(enterprise_ids))).all()}
+        if appeals
+        else {}
+    )
+    return [_to_read(a, units[a.unit_id], enterprises[a.enterprise_id]) for a in appeals]
+
+
+def to_read(session: Session, appeal: Appeal) -> AppealRead:
+    return to_reads(session, [appeal])[0]
+
+
+def _to_read(a: Appeal, unit: Unit, enterprise: Enterprise) -> AppealRead:
+    return AppealRead.model_validate(
+        {
+            "id": a.id,
+            "number": a.number,
+            "status": a.status,
+            "urgency": a.urgency,
+            "urgency_reasons": a.urgency_reasons,
+            "sla_state": a.sla_state,
+            "tier": a.tier,
+            "unit_code": unit.code,
+            "unit_name": unit.name,
+            "enterprise_uscc": enterprise.uscc,
+            "enterprise_name": enterprise.name,
+            "title": a.title,
+            "description": a.description,
+            "category": a.category,
+            "kind": a.kind,
+            "source": a.source,
+            "impact": ImpactRead(
+                production_halted=a.production_halted, safety_risk=a.safety_risk, wage_arrears=a.wage_arrears,
+                employees_affected=a.employees_affected, amount_cny=a.amount_cny, hard_deadline=a.hard_deadline,
+            ),
+            "attachment_ids": a.attachment_ids,
+            "deadlines": Deadlines(respond_by=a.respond_by, plan_by=a.plan_by, feedback_by=a.feedback_by,
+                                   resolve_by=a.resolve_by),
+            "original_deadlines": OriginalDeadlines(respond_by=a.original_respond_by,
+                                                    resolve_by=a.original_resolve_by),
+            "liaison_user_id": a.liaison_user_id,
+            "counters": Counters(urges=a.urges, returns=a.returns, extensions=a.extensions, reopens=a.reopens,
+                                 escalations=a.escalations),
+            "supervised": a.supervised,
+            "resolution_code": a.resolution_code,
+            "public_reply": a.public_reply,
+            "rating": a.rating,
+            "merged_into_id": a.merged_into_id,
+            "policy_version": a.policy_version,
+            "version": a.version,
+            "created_at": a.created_at,
+            "updated_at": a.updated_at,
+        }
+    )
+
+
+def event_to_read(event: AppealEvent) -> AppealEventRead:
+    return AppealEventRead(
+        id=event.id,  # type: ignore[arg-type]
+        type=event.type,
+        actor=event.actor,
+        at=event.at,
+        from_status=event.from_status,  # type: ignore[arg-type]
+        to_status=event.to_status,  # type: ignore[arg-type]
+        from_unit_code=event.from_unit_code,
+        to_unit_code=event.to_unit_code,
+        note=event.note,
+        public=event.public,
+        via=event.via,
+    )

@@ -1,0 +1,68 @@
+"""Settings from the environment (prefix ZHUQI_). Small and fail-fast: prod refuses placeholder secrets."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me-in-production"
+
+
+class Env(StrEnum):
+    dev = "dev"
+    test = "test"
+    prod = "prod"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ZHUQI_", extra="ignore")
+
+    database_url: str = "sqlite:///./zhuqi.db"
+    env: Env = Env.dev
+    secret_key: SecretStr = SecretStr(PLACEHOLDER_SECRET)
+
+    sweep_interval_seconds: float = 60.0
+    dispatch_interval_seconds: float = 1.0
+    run_workers_in_process: bool = False  # `zhuqi serve` turns it on unless told otherwise
+
+    public_base_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = 1_048_576
+
+    wechat_app_id: str = ""
+    wechat_app_secret: SecretStr = SecretStr("")
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    dingtalk_app_key: str = ""
+    dingtalk_app_secret: SecretStr = SecretStr("")
+    dingtalk_api_base: str = "https://api.dingtalk.com"
+    dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
+
+    webhook_allowed_hosts: str = ""
+    allow_loopback_webhooks: bool = False
+    attachments_dir: str = "./attachments"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_prod(self) -> Settings:
+        if self.env is Env.prod:
+            if self.secret_key.get_secret_value() in ("", PLACEHOLDER_SECRET) or len(
+                self.secret_key.get_secret_value()
+            ) < 32:
+                raise ValueError("ZHUQI_SECRET_KEY must be set to a random value of 32+ characters in prod")
+            if self.allow_loopback_webhooks:
+                raise ValueError("ZHUQI_ALLOW_LOOPBACK_WEBHOOKS is for local fakes in tests; never in prod")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def extra_webhook_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

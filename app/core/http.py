@@ -1,0 +1,201 @@
+"""HTTP edge concerns: request ids, body size limit, and problem+json rendering for every error path."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, AppError, FieldError, Problem
+
+log = logging.getLogger("app.http")
+
+_HTTP_TITLES = {
+    400: "请求无法处理",
+    401: "未认证或凭据无效",
+    403: "无权执行此操作",
+    404: "资源不存在或不在您的权限范围内",
+    405: "不支持该请求方法",
+    406: "不支持的响应格式",
+    413: "请求体过大",
+    415: "不支持的内容类型",
+    422: "请求参数有误",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+    503: "服务暂时不可用",
+}
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 400: "bad_request"}
+
+
+def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.model_dump(exclude_none=True),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def _request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def _validation_problem(exc: RequestValidationError, request: Request) -> Problem:
+    errors = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        message = str(err.get("msg", "invalid"))
+        if err.get("type") == "json_invalid":
+            message = "请求体不是合法的 JSON: " + str(err.get("ctx", {}).get("error", "")).strip()
+        errors.append(FieldError(field=_field_path(loc), message=message, type=str(err.get("type", "value_error"))))
+    detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5]) or "请求参数有误"
+    return Problem(
+        type=PROBLEM_TYPE_BASE + "validation_error",
+        title="请求参数有误",
+        status=422,
+        detail=detail,
+        code="validation_error",
+        errors=errors,
+        request_id=_request_id(request),
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        return problem_response(exc.problem(_request_id(request)), exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(_validation_problem(exc, request))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code
+        problem = Problem(
+            type=PROBLEM_TYPE_BASE + _HTTP_CODES.get(status, f"http_{status}"),
+            title=_HTTP_TITLES.get(status, "请求无法处理"),
+            status=status,
+            detail=exc.detail if isinstance(exc.detail, str) else None,
+            code=_HTTP_CODES.get(status, f"http_{status}"),
+            request_id=_request_id(request),
+        )
+        return problem_response(problem, dict(exc.headers or {}))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database unavailable request_id=%s: %s", _request_id(request), exc.__class__.__name__)
+        problem = Problem(
+            type=PROBLEM_TYPE_BASE + "service_unavailable",
+            title="服务暂时不可用",
+            status=503,
+            detail="数据库暂时不可用，请稍后重试 (database unavailable, retry later)",
+            code="service_unavailable",
+            request_id=_request_id(request),
+        )
+        return problem_response(problem, {"Retry-After": "5"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error request_id=%s", _request_id(request))
+        problem = Problem(
+            type=PROBLEM_TYPE_BASE + "internal_error",
+            title="服务器内部错误",
+            status=500,
+            detail="服务器内部错误，请联系管理员并提供 request_id",
+            code="internal_error",
+            request_id=_request_id(request),
+        )
+        return problem_response(problem)
+
+
+class RequestContextMiddleware:
+    """Assigns a request id (or trusts a sane incoming X-Request-ID) and echoes it in the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
+        request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class BodySizeLimitMiddleware:
+    """Refuses bodies over the limit with 413 problem+json before any handler reads them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, send, limit)
+            return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._reject(scope, send, limit)
+
+    def _limit_for(self, scope: Scope) -> int:
+        # Attachments carry files of up to 10 MB; everything else is small JSON.
+        if scope.get("path", "").startswith("/api/v1/attachments"):
+            return max(self.max_bytes, 11 * 1024 * 1024)
+        return self.max_bytes
+
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+        problem = Problem(
+            type=PROBLEM_TYPE_BASE + "payload_too_large",
+            title="请求体过大",
+            status=413,
+            detail=f"请求体超过 {limit} 字节上限 (body larger than {limit} bytes)",
+            code="payload_too_large",
+            request_id=scope.get("state", {}).get("request_id"),
+        )
+        response = problem_response(problem)
+        await response(scope, _empty_receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _empty_receive() -> Message:
+    return {"type": "http.disconnect"}

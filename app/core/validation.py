@@ -1,0 +1,61 @@
+"""Reusable input constraints: printable text without control characters, codes, bounded strings."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, StringConstraints
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+
+
+def _single_line(value: str) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if _CONTROL_SINGLE_LINE.search(value):
+        raise ValueError("不能包含控制字符或换行 (control characters are not allowed)")
+    if not value:
+        raise ValueError("不能为空 (must not be blank)")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    value = unicodedata.normalize("NFC", value).strip()
+    if _CONTROL.search(value):
+        raise ValueError("不能包含控制字符 (control characters are not allowed)")
+    if not value:
+        raise ValueError("不能为空 (must not be blank)")
+    return value
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_single_line)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
+Address = Annotated[str, StringConstraints(max_length=300), AfterValidator(_single_line)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000), AfterValidator(_multi_line)]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_multi_line)]
+UnitCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{2,32}$")]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=20), AfterValidator(_single_line)]
+
+
+def _mobile(value: str) -> str:
+    from app.enterprises.pii import InvalidMobile, validate_mobile
+
+    try:
+        return validate_mobile(value)
+    except InvalidMobile as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _uscc(value: str) -> str:
+    from app.enterprises.uscc import InvalidUscc, validate_uscc
+
+    try:
+        return validate_uscc(value)
+    except InvalidUscc as exc:
+        raise ValueError(str(exc)) from None
+
+
+Mobile = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mobile)]
+Uscc = Annotated[str, StringConstraints(max_length=30), AfterValidator(_uscc)]

@@ -1,0 +1,114 @@
+"""Codes shared by every domain. Stored as strings; these are the wire values of DESIGN §8.1."""
+
+from enum import StrEnum
+
+
+class Urgency(StrEnum):
+    red = "red"
+    yellow = "yellow"
+    green = "green"
+
+
+URGENCY_RANK: dict[Urgency, int] = {Urgency.green: 0, Urgency.yellow: 1, Urgency.red: 2}
+URGENCY_LABELS: dict[Urgency, str] = {Urgency.red: "红", Urgency.yellow: "黄", Urgency.green: "绿"}
+
+
+class Tier(StrEnum):
+    street = "street"
+    district = "district"
+    city = "city"
+
+
+TIER_LABELS: dict[Tier, str] = {Tier.street: "街道", Tier.district: "区县", Tier.city: "市"}
+
+
+class UnitKind(StrEnum):
+    area = "area"
+    department = "department"
+
+
+class Status(StrEnum):
+    submitted = "submitted"
+    in_progress = "in_progress"
+    pending_info = "pending_info"
+    returned = "returned"
+    resolved = "resolved"
+    closed = "closed"
+    rejected = "rejected"
+    withdrawn = "withdrawn"
+    merged = "merged"
+
+
+STATUS_LABELS: dict[Status, str] = {
+    Status.submitted: "待签收",
+    Status.in_progress: "办理中",
+    Status.pending_info: "待补充",
+    Status.returned: "已退回",
+    Status.resolved: "已办结",
+    Status.closed: "已结案",
+    Status.rejected: "不予受理",
+    Status.withdrawn: "已撤回",
+    Status.merged: "已合并",
+}
+OPEN_STATUSES: frozenset[Status] = frozenset(
+    {Status.submitted, Status.in_progress, Status.pending_info, Status.returned, Status.resolved}
+)
+
+
+class Category(StrEnum):
+    funding = "funding"
+    land = "land"
+    labour = "labour"
+    talent = "talent"
+    energy = "energy"
+    approval = "approval"
+    market = "market"
+    supply_chain = "supply_chain"
+    policy = "policy"
+    other = "other"
+
+
+CATEGORY_LABELS: dict[Category, str] = {
+    Category.funding: "资金",
+    Category.land: "用地",
+    Category.labour: "用工",
+    Category.talent: "人才",
+    Category.energy: "能源",
+    Category.approval: "审批",
+    Category.market: "市场",
+    Category.supply_chain: "产业链",
+    Category.policy: "政策",
+    Category.other: "其他",
+}
+
+
+class Source(StrEnum):
+    mini_program = "mini_program"
+    visit = "visit"
+    hotline = "hotline"
+    chatbot = "chatbot"
+    api = "api"
+
+
+class AppealKind(StrEnum):
+    individual = "individual"
+    common = "common"
+    institutional = "institutional"
+
+
+class SlaState(StrEnum):
+    on_track = "on_track"
+    due_soon = "due_soon"
+    overdue = "overdue"
+
+
+class Role(StrEnum):
+    city_admin = "city_admin"
+    district_admin = "district_admin"
+    street_admin = "street_admin"
+    liaison = "liaison"
+    system = "system"
+    enterprise = "enterprise"
+
+
+ADMIN_ROLES: frozenset[Role] = frozenset({Role.city_admin, Role.district_admin, Role.street_admin})

@@ -1,0 +1,18 @@
+"""Imports every table model so that SQLModel.metadata (and Alembic) sees the whole schema. Defines nothing."""
+
+from app.appeals.models import Appeal, AppealEvent, AppealNumberCounter
+from app.core.models import IdempotencyRecord
+from app.auth.models import ApiKey, User
+from app.enterprises.models import Enterprise
+from app.units.models import Unit
+
+__all__ = [
+    "ApiKey",
+    "Appeal",
+    "AppealEvent",
+    "AppealNumberCounter",
+    "Enterprise",
+    "IdempotencyRecord",
+    "Unit",
+    "User",
+]
