@@ -47,7 +47,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = None
+        if settings.run_workers_in_process:
+            from app.worker import start_in_process
+
+            stop = start_in_process(engine, settings, app.state.clock)
         yield
+        if stop is not None:
+            stop.set()
 
     app = FastAPI(
         title="Zhuqi 助企",

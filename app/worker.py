@@ -1,21 +1,81 @@
-"""Background work: the SLA sweeper and the outbox dispatcher, as a loop (`zhuqi worker`) or in-process."""
+"""Background work: the SLA sweeper and the outbox dispatcher.
+
+Each job is a plain function `run(engine, settings, now) -> int` (how much it did) that tests call directly.
+`zhuqi worker` runs them in a loop; `zhuqi serve` runs the same loop in a daemon thread. Every job is safe
+with any number of loops running at once (row locks, compare-and-set, unique constraints).
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
 
 from app.config import Settings
+from app.deps import system_clock
 
 log = logging.getLogger("app.worker")
 
 
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: Callable[[Settings], float]
+    run: Callable[[Engine, Settings, datetime], int]
+
+
+def registered_jobs() -> list[Job]:
+    """Jobs are registered here, next to nothing else, so the worker has one list to read."""
+    jobs: list[Job] = []
+    return jobs
+
+
+def run_loop(engine: Engine, settings: Settings, stop: threading.Event,
+             clock: Callable[[], datetime] = system_clock) -> None:
+    jobs = registered_jobs()
+    next_run = {job.name: 0.0 for job in jobs}
+    elapsed = 0.0
+    tick = min([job.interval(settings) for job in jobs] + [1.0])
+    while not stop.is_set():
+        for job in jobs:
+            if elapsed + 1e-9 < next_run[job.name]:
+                continue
+            next_run[job.name] = elapsed + job.interval(settings)
+            try:
+                job.run(engine, settings, clock())
+            except Exception:  # one failed round must not kill the loop; the next round retries
+                log.exception("background job %s failed", job.name)
+        if stop.wait(tick):
+            break
+        elapsed += tick
+
+
+def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> threading.Event:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_loop, args=(engine, settings, stop, clock), name="zhuqi-worker",
+                              daemon=True)
+    thread.start()
+    log.info("background jobs running in-process: %s", ", ".join(j.name for j in registered_jobs()) or "none")
+    return stop
+
+
 def run_worker(settings: Settings, *, once: bool = False) -> int:
+    from app.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    if once:
+        for job in registered_jobs():
+            log.info("%s: %d", job.name, job.run(engine, settings, system_clock()))
+        return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    log.info("worker started (no background jobs registered yet)")
-    while not once and not stop.wait(settings.sweep_interval_seconds):
-        pass
+    log.info("worker started: %s", ", ".join(j.name for j in registered_jobs()) or "no jobs")
+    run_loop(engine, settings, stop)
+    engine.dispose()
     return 0

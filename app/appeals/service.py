@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from app.appeals import numbering, urgency
+from app.appeals import events, numbering, urgency
 from app.appeals.models import Appeal, AppealEvent
 from app.appeals.schemas import AppealCreate
 from app.appeals.views import to_read
@@ -160,25 +160,14 @@ def _new_appeal(
     )
     session.add(appeal)
     session.flush()
-    session.add(
-        AppealEvent(
-            appeal_id=appeal.id,  # type: ignore[arg-type]
-            type="submitted",
-            actor=principal.label,
-            actor_role=principal.role,
-            actor_user_id=principal.user_id,
-            via="mini_program" if principal.is_enterprise else "api",
-            at=now,
-            to_status=Status.submitted,
-            to_unit_code=street.code,
-            note=f"诉求已受理，分派至{street.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
-            f"（{'；'.join(decision.reasons)}）",
-            public=True,
-            data={"urgency": decision.urgency, "urgency_reasons": list(decision.reasons),
-                  "policy_version": policy.version},
-        )
+    events.record_event(
+        session, appeal, "submitted", now=now, principal=principal, to_status=Status.submitted,
+        to_unit_code=street.code,
+        note=f"诉求已受理，分派至{street.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
+        f"（{'；'.join(decision.reasons)}）",
+        data={"urgency": decision.urgency, "urgency_reasons": list(decision.reasons),
+              "policy_version": policy.version},
     )
-    session.flush()
     return appeal
 
 

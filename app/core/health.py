@@ -62,8 +62,8 @@ def readyz(request: Request, now: NowDep) -> JSONResponse:
     try:
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT 1"))
-        current = migrate.current_revision(engine)
-        body["migrations"] = "head" if current == migrate.head_revision() else f"behind ({current})"
+        current = migrate.current_revisions(engine)
+        body["migrations"] = "head" if current == migrate.head_revisions() else f"behind ({', '.join(current)})"
         with session_for(engine) as session:
             calendar = sla_service.load_calendar(session)
             year = to_shanghai(now).year
