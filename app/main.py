@@ -19,6 +19,7 @@ from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, ins
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
+from app.sla.router import router as sla_router
 from app.units.router import router as units_router
 
 log = logging.getLogger("app")
@@ -69,6 +70,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, units_router, users_router, enterprises_router, appeals_router):
+    for router in (health_router, units_router, users_router, enterprises_router, appeals_router,
+                   sla_router):
         app.include_router(router)
     return app

@@ -31,8 +31,9 @@ class Job:
 
 def registered_jobs() -> list[Job]:
     """Jobs are registered here, next to nothing else, so the worker has one list to read."""
-    jobs: list[Job] = []
-    return jobs
+    from app.appeals.sweeper import sweep_job
+
+    return [Job("sweeper", lambda s: s.sweep_interval_seconds, sweep_job)]
 
 
 def run_loop(engine: Engine, settings: Settings, stop: threading.Event,

@@ -22,6 +22,9 @@ class Appeal(SQLModel, table=True):
         sa.Index("ix_appeal_street_unit_id_id", "street_unit_id", "id"),
         sa.Index("ix_appeal_status_id", "status", "id"),
         sa.Index("ix_appeal_enterprise_id_id", "enterprise_id", "id"),
+        # The sweeper reads only what is due: cost grows with what is due, not with what is open.
+        sa.Index("ix_appeal_next_due_at", "next_due_at", postgresql_where=sa.text("next_due_at IS NOT NULL"),
+                 sqlite_where=sa.text("next_due_at IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -57,6 +60,10 @@ class Appeal(SQLModel, table=True):
     plan_by: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     feedback_by: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     resolve_by: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    # The current owner's own deadline before the sweeper moves it up a tier; the enterprise's `resolve_by`
+    # never resets on escalation, but each new owner gets a fair window to act.
+    unit_resolve_by: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+    resolve_started_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     original_respond_by: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     original_resolve_by: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     responded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
@@ -73,6 +80,7 @@ class Appeal(SQLModel, table=True):
     reopens: int = 0
     escalations: int = 0
     supervised: bool = False
+    supervised_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     resolution_code: str | None = Field(default=None, sa_column=_str(30, nullable=True))
     public_reply: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     rating: str | None = Field(default=None, sa_column=_str(20, nullable=True))
@@ -113,3 +121,45 @@ class AppealNumberCounter(SQLModel, table=True):
 
     year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     last_value: int = 0
+
+
+class AppealStep(SQLModel, table=True):
+    """A sweeper step done for an appeal (reminder, escalation, supervision…). The unique key makes every step
+    happen once, however many sweepers race."""
+
+    __tablename__ = "appeal_step"
+    __table_args__ = (sa.UniqueConstraint("appeal_id", "key", name="uq_appeal_step_appeal_id_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_id: int = Field(foreign_key="appeal.id")
+    key: str = Field(sa_column=_str(120))
+    kind: str = Field(sa_column=_str(30))
+    done_at: datetime = Field(sa_column=utc_column())
+
+
+class AppealCohandler(SQLModel, table=True):
+    """A co-handling unit (加派): may add progress notes; the owner still resolves."""
+
+    __tablename__ = "appeal_cohandler"
+
+    appeal_id: int = Field(foreign_key="appeal.id", primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True)
+    added_at: datetime = Field(sa_column=utc_column())
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """延期: requested by the owning unit, decided by an admin above it."""
+
+    __tablename__ = "extension_request"
+    __table_args__ = (sa.Index("ix_extension_request_appeal_id_status", "appeal_id", "status"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    appeal_id: int = Field(foreign_key="appeal.id")
+    unit_id: int = Field(foreign_key="unit.id")
+    days: int
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    status: str = Field(default="pending", sa_column=_str(16))
+    requested_by: str = Field(sa_column=_str(100))
+    decided_by: str | None = Field(default=None, sa_column=_str(100, nullable=True))
+    created_at: datetime = Field(sa_column=utc_column())
+    decided_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

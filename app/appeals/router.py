@@ -5,14 +5,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.appeals import service, views
-from app.appeals.schemas import AppealCreate, AppealEventPage, AppealPage, AppealRead, CategoryList, CategoryRead
+from app.appeals import service, views, workflow
+from app.appeals.lifecycle import Action
+from app.appeals.schemas import ActionIn, AllowedActions, AppealCreate, AppealEventPage, AppealPage, AppealRead, CategoryList, CategoryRead
 from app.auth import service as auth
 from app.auth.deps import PrincipalDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enums import CATEGORY_LABELS, Category, SlaState, Status, Tier, Urgency
-from app.errors import problem_responses
+from app.errors import InvalidInput, problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["appeals"])
 
@@ -92,3 +93,37 @@ def list_events(appeal_id: int, session: SessionDep, principal: PrincipalDep, se
                                limit=limit + 1)
     next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
     return AppealEventPage(items=[views.event_to_read(e) for e in rows[:limit]], next_cursor=next_cursor)
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40, description='ETag 版本，如 "3"')]
+
+
+def _parse_if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    raw = value.strip()
+    if raw.startswith("W/"):
+        raise InvalidInput.field("header.If-Match", "If-Match 需要强 ETag（不带 W/）")
+    try:
+        return int(raw.strip('"'))
+    except ValueError:
+        raise InvalidInput.field("header.If-Match", "If-Match 必须是诉求的 ETag，如 \"3\"") from None
+
+
+@router.post("/appeals/{appeal_id}/actions/{action}", response_model=AppealRead,
+             responses=problem_responses(403, 409, 412, 429))
+def perform_action(appeal_id: int, action: Action, session: SessionDep, principal: PrincipalDep, now: NowDep,
+                   response: Response, data: ActionIn | None = None, if_match: IfMatch = None) -> AppealRead:
+    """执行办理动作：签收、进展、要求补充、补充、办结、退回、改派、提级、下派、加派、延期、催办、督办、评价、结案、
+    不予受理、撤回、合并、调色。非法状态流转返回 409（含当前状态和可执行动作），If-Match 过期返回 412。"""
+    appeal = workflow.perform_action(session, principal, appeal_id, action, data or ActionIn(), now=now,
+                                     if_match=_parse_if_match(if_match))
+    response.headers["ETag"] = etag(appeal.version)
+    return views.to_read(session, appeal)
+
+
+@router.get("/appeals/{appeal_id}/allowed-actions", response_model=AllowedActions, responses=problem_responses())
+def get_allowed_actions(appeal_id: int, session: SessionDep, principal: PrincipalDep) -> AllowedActions:
+    """当前用户对该诉求现在可执行的动作。"""
+    appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
+    return AllowedActions(status=appeal.status, actions=workflow.allowed_actions(session, principal, appeal))

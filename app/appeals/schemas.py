@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import LocalDateTime
-from app.core.validation import LongText, Title, Uscc
+from app.core.validation import LongText, Note, Title, UnitCode, Uscc
 from app.enums import AppealKind, Category, SlaState, Source, Status, Tier, Urgency
 
 
@@ -172,3 +173,45 @@ class CategoryRead(BaseModel):
 
 class CategoryList(BaseModel):
     items: list[CategoryRead]
+
+
+class ActionIn(BaseModel):
+    """The fields an action may need (DESIGN §8.1); each action checks the ones it requires."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"note": "已联系供电公司，本周内上门勘察"},
+                {"resolution_code": "已解决", "public_reply": "供电公司已完成增容方案，12 月 10 日前送电。"},
+                {"reason": "属于用地审批事项，建议改派区规划资源分局", "target_unit_code": "330106"},
+                {"days": 5, "reason": "需等待市规划资源局联审意见"},
+                {"rating": "dissatisfied", "comment": "仍未解决"},
+            ]
+        },
+    )
+
+    note: Note | None = Field(default=None, description="进展、补充要求或备注")
+    public: bool | None = Field(default=None, description="进展是否对企业公开（默认公开）")
+    public_reply: LongText | None = Field(default=None, description="办结答复（对企业公开）")
+    resolution_code: str | None = Field(
+        default=None, description="办结类型：已解决 | 部分解决 | 已解释答复 | 暂不具备解决条件 | 非政府职责"
+    )
+    reason: Note | None = Field(default=None, description="退回、提级、延期、不予受理、调色的理由")
+    target_unit_code: UnitCode | None = Field(default=None, description="改派、下派、加派的目标单位；退回时为建议单位")
+    target_appeal_id: int | None = Field(default=None, ge=1, description="合并到的诉求")
+    days: int | None = Field(default=None, ge=1, le=60, description="延期工作日数")
+    decision: Literal["approve", "deny"] | None = Field(default=None, description="上级审批延期：approve | deny")
+    rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
+        default=None, description="满意 satisfied | 基本满意 basically_satisfied | 不满意 dissatisfied（重办）"
+    )
+    comment: Note | None = None
+    urgency: Urgency | None = Field(default=None, description="调色后的颜色")
+
+
+class AllowedActions(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "submitted",
+                                                               "actions": ["sign", "return", "escalate"]}]})
+
+    status: Status
+    actions: list[str]

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from app.appeals import events, numbering, urgency
+from app.appeals import events, lifecycle, numbering, urgency, workflow
 from app.appeals.models import Appeal, AppealEvent
 from app.appeals.schemas import AppealCreate
 from app.appeals.views import to_read
@@ -21,6 +21,7 @@ from app.enums import URGENCY_LABELS, AppealKind, Category, Role, SlaState, Sour
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.sla import policy as sla
 from app.sla import service as sla_service
+from app.units import service as units
 from app.units.models import Unit
 
 
@@ -53,7 +54,7 @@ def _enterprise_for_intake(session: Session, principal: Principal, data: AppealC
         if enterprise is None:
             raise Forbidden("请先绑定企业后再提交诉求")
         return enterprise
-    if principal.role is Role.system:
+    if principal.role == Role.system:
         raise Forbidden("系统密钥不能提交诉求")
     if data.enterprise_uscc is None:
         raise InvalidInput.field("body.enterprise_uscc", "工作人员代企业提交时必须填写统一社会信用代码")
@@ -100,7 +101,8 @@ def submit_appeal(
     enterprise = _enterprise_for_intake(session, principal, data)
     street = session.get(Unit, enterprise.street_unit_id)
     assert street is not None
-    appeal = _new_appeal(session, principal, data, enterprise, street, now=now)
+    owner = _first_owner(session, street, Category(data.category))
+    appeal = _new_appeal(session, principal, data, enterprise, street, owner, now=now)
     body = to_read(session, appeal).model_dump(mode="json")
     if key is not None:
         idempotency.remember(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp,
@@ -119,9 +121,21 @@ def submit_appeal(
     return IntakeResult(201, body, replayed=False)
 
 
+def _first_owner(session: Session, street: Unit, category: Category) -> Unit:
+    """The ladder per category: most appeals start at the enterprise's street, some higher (用地 → district)."""
+    wanted = lifecycle.start_tier(category)
+    owner = street
+    while owner.tier != wanted:
+        parent = units.area_parent(session, owner)
+        if parent is None:
+            break
+        owner = parent
+    return owner
+
+
 def _new_appeal(
-    session: Session, principal: Principal, data: AppealCreate, enterprise: Enterprise, street: Unit, *,
-    now: datetime,
+    session: Session, principal: Principal, data: AppealCreate, enterprise: Enterprise, street: Unit,
+    owner: Unit, *, now: datetime,
 ) -> Appeal:
     facts = urgency.ImpactFacts(category=data.category, **data.impact.model_dump())
     decision = code_for(session, facts=facts, enterprise=enterprise, history=urgency.AppealHistory(), now=now)
@@ -132,8 +146,8 @@ def _new_appeal(
         number=numbering.next_number(session, now=now),
         enterprise_id=enterprise.id,  # type: ignore[arg-type]
         street_unit_id=street.id,  # type: ignore[arg-type]
-        unit_id=street.id,  # type: ignore[arg-type]
-        tier=Tier.street,
+        unit_id=owner.id,  # type: ignore[arg-type]
+        tier=Tier(owner.tier),
         title=data.title,
         description=data.description,
         category=data.category,
@@ -151,19 +165,21 @@ def _new_appeal(
         plan_by=deadlines.plan_by,
         feedback_by=deadlines.feedback_by,
         resolve_by=deadlines.resolve_by,
+        unit_resolve_by=deadlines.resolve_by,
+        resolve_started_at=now,
         original_respond_by=deadlines.respond_by,
         original_resolve_by=deadlines.resolve_by,
-        next_due_at=deadlines.respond_by,
         created_at=now,
         updated_at=now,
         **data.impact.model_dump(),
     )
+    workflow.refresh_schedule(session, appeal, now=now)
     session.add(appeal)
     session.flush()
     events.record_event(
         session, appeal, "submitted", now=now, principal=principal, to_status=Status.submitted,
-        to_unit_code=street.code,
-        note=f"诉求已受理，分派至{street.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
+        to_unit_code=owner.code,
+        note=f"诉求已受理，分派至{owner.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
         f"（{'；'.join(decision.reasons)}）",
         data={"urgency": decision.urgency, "urgency_reasons": list(decision.reasons),
               "policy_version": policy.version},

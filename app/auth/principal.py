@@ -36,11 +36,11 @@ class Principal:
 
     @property
     def is_admin(self) -> bool:
-        return self.role in ADMIN_ROLES or self.role is Role.system
+        return self.role in ADMIN_ROLES or self.role == Role.system
 
     @property
     def is_enterprise(self) -> bool:
-        return self.role is Role.enterprise
+        return self.role == Role.enterprise
 
     @property
     def caller_key(self) -> str:

@@ -35,7 +35,7 @@ def _liaison_in_reach(session: Session, principal: Principal, user_id: int) -> U
 
 def sees_full_contact(principal: Principal, street: Unit) -> bool:
     """Only the owning street's admins see the contact mobile unmasked (PIPL: minimum necessary)."""
-    return principal.role is Role.street_admin and principal.unit_id == street.id
+    return principal.role == Role.street_admin and principal.unit_id == street.id
 
 
 def get_by_uscc(session: Session, uscc: str) -> Enterprise | None:

@@ -102,12 +102,12 @@ def _check_shape(data: UnitCreate, parent: Unit | None, field_prefix: str = "bod
 
 
 def _authorise_create(principal: Principal, parent: Unit | None) -> None:
-    if principal.role is Role.system:
+    if principal.role == Role.system:
         return
     if not principal.is_admin:
         raise Forbidden("只有管理员可以创建单位")
     if parent is None:
-        if principal.role is not Role.city_admin:
+        if principal.role != Role.city_admin:
             raise Forbidden("只有市级管理员可以创建市级单位")
         return
     if not principal.reaches_path(parent.path):
