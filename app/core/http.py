@@ -13,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core import metrics
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, AppError, FieldError, Problem
 
 log = logging.getLogger("app.http")
@@ -137,6 +138,8 @@ class RequestContextMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+                metrics.inc("zhuqi_http_responses_total", help_text="HTTP responses by status class",
+                            status=f"{message['status'] // 100}xx")
             await send(message)
 
         await self.app(scope, receive, send_with_id)

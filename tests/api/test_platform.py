@@ -29,8 +29,10 @@ def test_readyz_reports_calendar_truthfully(client, clock):
 
 
 def test_metrics_is_prometheus_text(client):
+    client.get("/api/v1/nowhere")
     r = client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert 'zhuqi_http_responses_total{status="4xx"}' in r.text
 
 
 def test_request_id_echoed(client):
