@@ -148,17 +148,16 @@ class BindingDecision(BaseModel):
     reason: Annotated[Note, StringConstraints(max_length=500)] | None = None
 
 
+_REQUEST_EXAMPLE = {
+    "id": 7, "status": "pending", "enterprise_uscc": "91330106MA2CFXXX1L", "enterprise_name": "杭州西溪智造科技有限公司",
+    "street_code": "330106012", "provider": "wechat", "applicant_name": "陈立", "applicant_mobile": "139****0001",
+    "note": "本人为公司行政负责人", "decided_by": None, "decided_at": None, "reason": None,
+    "created_at": "2026-11-21T09:00:00+08:00",
+}
+
+
 class BindingRequestRead(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"id": 7, "status": "pending", "enterprise_uscc": "91330106MA2CFXXX1L",
-                 "enterprise_name": "杭州西溪智造科技有限公司", "street_code": "330106012", "provider": "wechat",
-                 "applicant_name": "陈立", "applicant_mobile": "139****0001", "note": "本人为公司行政负责人",
-                 "decided_by": None, "decided_at": None, "reason": None, "created_at": "2026-11-21T09:00:00+08:00"}
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_REQUEST_EXAMPLE]})
 
     id: int
     status: BindingStatus
@@ -176,5 +175,7 @@ class BindingRequestRead(BaseModel):
 
 
 class BindingRequestPage(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [_REQUEST_EXAMPLE], "next_cursor": None}]})
+
     items: list[BindingRequestRead]
     next_cursor: str | None = None
