@@ -120,8 +120,8 @@ def bind(session: Session, principal: Principal, data: BindingCreate, *, secret:
             if pending.enterprise_id != enterprise.id:
                 raise Conflict("已有一个待审核的绑定申请，请等待街道审核")
             return user
-        session.add(BindingRequest(
-            enterprise_user_id=user.id, enterprise_id=enterprise.id, status=BindingStatus.pending,  # type: ignore[arg-type]
+        session.add(BindingRequest(  # type: ignore[call-arg]
+            enterprise_user_id=user.id, enterprise_id=enterprise.id, status=BindingStatus.pending,
             applicant_name=data.applicant_name, applicant_mobile=data.applicant_mobile, note=data.note,
             created_at=now,
         ))

@@ -44,9 +44,10 @@ def _new_jti() -> str:
 
 
 def _issue(row: AuthSession, user_id: int, *, secret: str, now: datetime) -> tuple[str, str]:
-    key = _key(secret)
-    access = tokens.sign(Claims(user_id, row.id, row.access_jti, TokenKind.access, now, now + ACCESS_TTL), key)  # type: ignore[arg-type]
-    refresh = tokens.sign(Claims(user_id, row.id, row.refresh_jti, TokenKind.refresh, now, row.expires_at), key)  # type: ignore[arg-type]
+    key, session_id = _key(secret), row.id
+    assert session_id is not None
+    access = tokens.sign(Claims(user_id, session_id, row.access_jti, TokenKind.access, now, now + ACCESS_TTL), key)
+    refresh = tokens.sign(Claims(user_id, session_id, row.refresh_jti, TokenKind.refresh, now, row.expires_at), key)
     return access, refresh
 
 

@@ -32,8 +32,9 @@ def me_read(session: Session, user: EnterpriseUser) -> MeRead:
     request = None
     if latest is not None:
         req, req_enterprise = latest
-        request = BindingRequestBrief(id=req.id, status=BindingStatus(req.status), enterprise_uscc=req_enterprise.uscc,  # type: ignore[arg-type]
-                                      enterprise_name=req_enterprise.name, reason=req.reason,
+        request = BindingRequestBrief(id=req.id, status=BindingStatus(req.status),  # type: ignore[arg-type]
+                                      enterprise_uscc=req_enterprise.uscc, enterprise_name=req_enterprise.name,
+                                      reason=req.reason,
                                       created_at=req.created_at, decided_at=req.decided_at)
     return MeRead(id=user.id, provider=Provider(user.provider), display_name=user.display_name,  # type: ignore[arg-type]
                   bound=brief is not None, enterprise=brief, binding_request=request, created_at=user.created_at,

@@ -114,7 +114,8 @@ POLICY: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/me"): Case(ENTERPRISE_SELF),
     ("POST", "/api/v1/me/binding"): Case(expect(unbound=200, ent_b=409, ent_a=409),
                                          body=lambda w, r: {"uscc": XIXI_ENTERPRISE, "name": XIXI_NAME}),
-    ("POST", "/api/v1/enterprises/{uscc}/invitations"): Case(ADMIN_ON_XIXI_201, params=lambda w: {"uscc": XIXI_ENTERPRISE}),
+    ("POST", "/api/v1/enterprises/{uscc}/invitations"): Case(ADMIN_ON_XIXI_201,
+                                                             params=lambda w: {"uscc": XIXI_ENTERPRISE}),
     ("GET", "/api/v1/binding-requests"): Case(expect(gongshu_admin=200, city=200), check=_no_foreign_requests),
     ("POST", "/api/v1/binding-requests/{request_id}/approve"): Case(
         ADMIN_ON_XIXI, params=lambda w: {"request_id": w.binding_request}),
@@ -200,7 +201,8 @@ def world(client, keys, fakes, enterprise_user, session) -> World:  # type: igno
                  lambda openid: wechat_sign_in(client, fakes, openid))
 
 
-def _send(client, method: str, path: str, headers: dict[str, str], body: Any = None, multipart: bool = False):  # type: ignore[no-untyped-def]
+def _send(client, method: str, path: str, headers: dict[str, str], body: Any,  # type: ignore[no-untyped-def]
+          multipart: bool):
     if multipart:
         return client.request(method, path, headers=headers, files={"file": ("现场照片.png", png_bytes(seed=7))})
     return client.request(method, path, headers=headers, json=body)

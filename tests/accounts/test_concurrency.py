@@ -70,7 +70,9 @@ def test_an_invitation_binds_exactly_one_user(city, db, clock):
 def test_daily_limit_holds_under_a_burst(city, db, clock):
     from app.enterprises.service import get_by_uscc
 
-    user = _principal(city, "o-burst", clock.now, bind_to=get_by_uscc(city, XIXI_ENTERPRISE).id)  # type: ignore[union-attr]
+    enterprise = get_by_uscc(city, XIXI_ENTERPRISE)
+    assert enterprise is not None
+    user = _principal(city, "o-burst", clock.now, bind_to=enterprise.id)
     city.rollback()
     data = AppealCreate(title="道路破损", description="厂区门口道路破损。", category=Category.other)
     jobs = [lambda s: appeals.submit_appeal(s, user, data, now=clock.now) for _ in range(quota.DAILY_APPEAL_LIMIT + 5)]
