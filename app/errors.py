@@ -149,6 +149,8 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "请求体过大 Payload too large",
         422: "参数有误 Validation error",
         429: "请求过于频繁 Rate limited",
+        502: "上游服务返回异常 Bad gateway (vendor answered something unusable)",
+        503: "服务暂时不可用 Service unavailable, retry later",
     }
     return {
         s: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": descriptions[s]}

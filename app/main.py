@@ -11,7 +11,11 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
+from app.accounts import service as accounts
+from app.accounts.router import auth_router
+from app.accounts.router import router as accounts_router
 from app.appeals.router import router as appeals_router
+from app.attachments.router import router as attachments_router
 from app.auth.router import router as users_router
 from app.config import Settings, get_settings
 from app.core.health import router as health_router
@@ -67,10 +71,11 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or system_clock
+    app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, units_router, users_router, enterprises_router, appeals_router,
-                   sla_router):
+    for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
+                   auth_router, accounts_router, attachments_router):
         app.include_router(router)
     return app

@@ -1,32 +1,12 @@
-"""Imports every table model so that SQLModel.metadata (and Alembic) sees the whole schema. Defines nothing."""
+"""Imports every table model module so that SQLModel.metadata (and Alembic) sees the whole schema.
 
-from app.appeals.models import (
-    Appeal,
-    AppealCohandler,
-    AppealEvent,
-    AppealNumberCounter,
-    AppealStep,
-    ExtensionRequest,
-)
-from app.core.models import IdempotencyRecord
-from app.auth.models import ApiKey, User
-from app.enterprises.models import Enterprise
-from app.sla.models import CalendarOverride, Setting, SlaPolicyRecord
-from app.units.models import Unit
+One line per domain; defines nothing."""
 
-__all__ = [
-    "ApiKey",
-    "Appeal",
-    "AppealCohandler",
-    "AppealEvent",
-    "AppealNumberCounter",
-    "AppealStep",
-    "CalendarOverride",
-    "ExtensionRequest",
-    "Setting",
-    "SlaPolicyRecord",
-    "Enterprise",
-    "IdempotencyRecord",
-    "Unit",
-    "User",
-]
+import app.accounts.models  # noqa: F401
+import app.appeals.models  # noqa: F401
+import app.attachments.models  # noqa: F401
+import app.auth.models  # noqa: F401
+import app.core.models  # noqa: F401
+import app.enterprises.models  # noqa: F401
+import app.sla.models  # noqa: F401
+import app.units.models  # noqa: F401

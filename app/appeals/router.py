@@ -9,7 +9,7 @@ from app.appeals import service, views, workflow
 from app.appeals.lifecycle import Action
 from app.appeals.schemas import ActionIn, AllowedActions, AppealCreate, AppealEventPage, AppealPage, AppealRead, CategoryList, CategoryRead
 from app.auth import service as auth
-from app.auth.deps import PrincipalDep
+from app.auth.deps import AnyPrincipalDep, PrincipalDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enums import CATEGORY_LABELS, Category, SlaState, Status, Tier, Urgency
@@ -27,7 +27,7 @@ def etag(version: int) -> str:
 
 
 @router.get("/categories", response_model=CategoryList, responses=problem_responses())
-def list_categories() -> CategoryList:
+def list_categories(principal: AnyPrincipalDep) -> CategoryList:
     """诉求类别及中文名称。"""
     return CategoryList(items=[CategoryRead(code=c, label=CATEGORY_LABELS[c]) for c in Category])
 

@@ -88,6 +88,7 @@ class AppealRead(BaseModel):
                     "unit_code": "330106012", "enterprise_uscc": "91330106MA2CFXXX1L",
                     "enterprise_name": "杭州西溪智造科技有限公司", "title": "新厂房用电增容审批迟迟未办",
                     "category": "energy", "kind": "individual", "source": "visit",
+                    "promise": "24小时内响应、3个工作日内办结",
                     "deadlines": {"respond_by": "2026-11-22T09:00:00+08:00", "plan_by": None, "feedback_by": None,
                                   "resolve_by": "2026-11-26T23:59:59+08:00"},
                     "version": 1, "created_at": "2026-11-21T09:00:00+08:00", "updated_at": "2026-11-21T09:00:00+08:00",
@@ -114,6 +115,7 @@ class AppealRead(BaseModel):
     source: Source
     impact: ImpactRead
     attachment_ids: list[int]
+    promise: str | None = Field(default=None, description="受理时的办理承诺，如“24小时内响应、10个工作日内办结”")
     deadlines: Deadlines
     original_deadlines: OriginalDeadlines
     liaison_user_id: int | None

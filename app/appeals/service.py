@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from app.accounts import quota
 from app.appeals import events, lifecycle, numbering, urgency, workflow
 from app.appeals.models import Appeal, AppealEvent
 from app.appeals.schemas import AppealCreate
 from app.appeals.views import to_read
+from app.attachments import links as attachment_links
 from app.auth.principal import Principal
 from app.core import idempotency
 from app.enterprises.models import Enterprise
@@ -99,6 +101,7 @@ def submit_appeal(
             return IntakeResult(record.response_status, record.response_body, replayed=True)
 
     enterprise = _enterprise_for_intake(session, principal, data)
+    quota.consume_appeal_creation(session, principal, now=now)
     street = session.get(Unit, enterprise.street_unit_id)
     assert street is not None
     owner = _first_owner(session, street, Category(data.category))
@@ -137,6 +140,7 @@ def _new_appeal(
     session: Session, principal: Principal, data: AppealCreate, enterprise: Enterprise, street: Unit,
     owner: Unit, *, now: datetime,
 ) -> Appeal:
+    attachment_links.check_attachable(session, principal, data.attachment_ids, enterprise_id=enterprise.id)  # type: ignore[arg-type]
     facts = urgency.ImpactFacts(category=data.category, **data.impact.model_dump())
     decision = code_for(session, facts=facts, enterprise=enterprise, history=urgency.AppealHistory(), now=now)
     policy = sla_service.policy_for(session, decision.urgency)
@@ -176,6 +180,7 @@ def _new_appeal(
     workflow.refresh_schedule(session, appeal, now=now)
     session.add(appeal)
     session.flush()
+    attachment_links.link(session, appeal.id, data.attachment_ids)  # type: ignore[arg-type]
     events.record_event(
         session, appeal, "submitted", now=now, principal=principal, to_status=Status.submitted,
         to_unit_code=owner.code,

@@ -16,7 +16,21 @@ from app.appeals.schemas import (
     OriginalDeadlines,
 )
 from app.enterprises.models import Enterprise
+from app.enums import Urgency
+from app.sla import service as sla_service
+from app.sla.policy import Duration, DurationUnit, SlaPolicy
 from app.units.models import Unit
+
+_UNIT_WORDS = {DurationUnit.minutes: "分钟", DurationUnit.hours: "小时", DurationUnit.working_days: "个工作日"}
+
+
+def _within(duration: Duration) -> str:
+    return f"{duration.amount}{_UNIT_WORDS[DurationUnit(duration.unit)]}内"
+
+
+def promise_for(policy: SlaPolicy) -> str:
+    """The promise shown to the enterprise, from the SLA policy of the appeal's urgency."""
+    return f"{_within(policy.respond)}响应、{_within(policy.resolve)}办结"
 
 
 def to_reads(session: Session, appeals: Sequence[Appeal]) -> list[AppealRead]:
@@ -28,14 +42,15 @@ def to_reads(session: Session, appeals: Sequence[Appeal]) -> list[AppealRead]:
         if appeals
         else {}
     )
-    return [_to_read(a, units[a.unit_id], enterprises[a.enterprise_id]) for a in appeals]
+    promises = {u: promise_for(sla_service.policy_for(session, Urgency(u))) for u in {a.urgency for a in appeals}}
+    return [_to_read(a, units[a.unit_id], enterprises[a.enterprise_id], promises[a.urgency]) for a in appeals]
 
 
 def to_read(session: Session, appeal: Appeal) -> AppealRead:
     return to_reads(session, [appeal])[0]
 
 
-def _to_read(a: Appeal, unit: Unit, enterprise: Enterprise) -> AppealRead:
+def _to_read(a: Appeal, unit: Unit, enterprise: Enterprise, promise: str | None) -> AppealRead:
     return AppealRead.model_validate(
         {
             "id": a.id,
@@ -59,6 +74,7 @@ def _to_read(a: Appeal, unit: Unit, enterprise: Enterprise) -> AppealRead:
                 employees_affected=a.employees_affected, amount_cny=a.amount_cny, hard_deadline=a.hard_deadline,
             ),
             "attachment_ids": a.attachment_ids,
+            "promise": promise,
             "deadlines": Deadlines(respond_by=a.respond_by, plan_by=a.plan_by, feedback_by=a.feedback_by,
                                    resolve_by=a.resolve_by),
             "original_deadlines": OriginalDeadlines(respond_by=a.original_respond_by,

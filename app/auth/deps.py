@@ -5,11 +5,22 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
 from app.auth.principal import Principal
 from app.deps import SessionDep
 from app.errors import Forbidden, Unauthenticated
+
+
+# Documents the bearer scheme in OpenAPI; the header itself is parsed by _bearer below (401, not 403).
+BEARER_SCHEME = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="zq_… API key, or an access token from /api/v1/auth/*",
+    description="单位工作人员与脚本使用 API key（zq_…）；企业用户使用小程序登录得到的 access_token。",
+)
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)]
 
 
 def _bearer(request: Request) -> str:
@@ -20,7 +31,12 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+def bearer_token(request: Request) -> str:
+    return _bearer(request)
+
+
+def get_any_principal(request: Request, session: SessionDep, _: Credentials) -> Principal:
+    """Any authenticated caller, including an enterprise user not yet bound to an enterprise."""
     token = _bearer(request)
     if token.startswith(service.API_KEY_PREFIX):
         principal = service.authenticate_api_key(session, token)
@@ -30,6 +46,14 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
             raise Unauthenticated("凭据无效")
         principal = token_auth(session, token)
     session.rollback()  # end the read transaction: SQLite holds its write lock per transaction
+    return principal
+
+
+def get_principal(principal: Annotated[Principal, Depends(get_any_principal)]) -> Principal:
+    """An authenticated caller who may use the service: enterprise users must be bound to an enterprise first
+    (until then only /me, binding and sign-in routes are open to them)."""
+    if principal.is_enterprise and principal.enterprise_id is None:
+        raise Forbidden("请先绑定企业（企业用户需先绑定所属企业才能使用此功能）")
     return principal
 
 
@@ -45,6 +69,7 @@ def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Pr
     return principal
 
 
+AnyPrincipalDep = Annotated[Principal, Depends(get_any_principal)]
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 StaffDep = Annotated[Principal, Depends(require_staff)]
 AdminDep = Annotated[Principal, Depends(require_admin)]
