@@ -14,11 +14,14 @@ from sqlalchemy.engine import Engine
 from app.appeals.router import router as appeals_router
 from app.auth.router import router as users_router
 from app.config import Settings, get_settings
+from app.core.health import READINESS_CHECKS
 from app.core.health import router as health_router
 from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, install_error_handlers
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
+from app.notifications import dispatcher, links
+from app.notifications.router import router as notifications_router
 from app.units.router import router as units_router
 
 log = logging.getLogger("app")
@@ -66,9 +69,12 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.clock = clock or system_clock
+    links.configure(settings.public_base_url)
+    READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, units_router, users_router, enterprises_router, appeals_router):
+    for router in (health_router, units_router, users_router, enterprises_router, appeals_router,
+                   notifications_router):
         app.include_router(router)
     return app

@@ -31,7 +31,11 @@ class Job:
 
 def registered_jobs() -> list[Job]:
     """Jobs are registered here, next to nothing else, so the worker has one list to read."""
-    jobs: list[Job] = []
+    from app.notifications import dispatcher
+
+    jobs: list[Job] = [
+        Job("dispatcher", lambda s: s.dispatch_interval_seconds, dispatcher.run_job),
+    ]
     return jobs
 
 
@@ -66,7 +70,9 @@ def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], dat
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
     from app.db import make_engine
+    from app.notifications import links
 
+    links.configure(settings.public_base_url)
     engine = make_engine(settings.database_url)
     if once:
         for job in registered_jobs():
