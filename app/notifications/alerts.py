@@ -21,7 +21,8 @@ class AlertKind:
 def add_alert(session: Session, *, unit_id: int, kind: str, message: str, now: datetime,
               channel_id: int | None = None) -> AdminAlert:
     """Adds an alert in the caller's transaction. Never commits."""
-    alert = AdminAlert(unit_id=unit_id, kind=kind, message=message[:2000], channel_id=channel_id, created_at=now)
+    alert = AdminAlert(unit_id=unit_id, kind=kind, message=message[:2000], channel_id=channel_id,
+                       created_at=now)
     session.add(alert)
     return alert
 
@@ -55,7 +56,9 @@ def list_alerts(
     return [(a, u) for a, u in session.exec(query.order_by(col(AdminAlert.id).desc()).limit(limit)).all()]
 
 
-def acknowledge(session: Session, principal: Principal, alert_id: int, *, now: datetime) -> tuple[AdminAlert, Unit]:
+def acknowledge(
+    session: Session, principal: Principal, alert_id: int, *, now: datetime
+) -> tuple[AdminAlert, Unit]:
     alert = session.get(AdminAlert, alert_id)
     unit = session.get(Unit, alert.unit_id) if alert else None
     if alert is None or unit is None or not principal.reaches_path(unit.path):

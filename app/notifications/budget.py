@@ -29,7 +29,8 @@ def slots(session: Session, channel: Channel, now: datetime) -> tuple[int, datet
     """Sends allowed now in the sliding 60 s window, and when the next slot frees if none."""
     since = now - delivery.WINDOW
     times = session.exec(
-        select(ChannelSend.sent_at).where(ChannelSend.channel_id == channel.id, col(ChannelSend.sent_at) > since)
+        select(ChannelSend.sent_at).where(ChannelSend.channel_id == channel.id,
+                                          col(ChannelSend.sent_at) > since)
     ).all()
     return delivery.window_slots(list(times), now, channel.per_minute_budget)
 
@@ -48,8 +49,8 @@ def record_send(session: Session, channel: Channel, now: datetime) -> ChannelSen
         channel.quota_alert_month = key
         label = channel.name or f"#{channel.id}"
         alerts.add_alert(
-            session, unit_id=alerts.city_unit_id(session, channel.unit_id), kind=alerts.AlertKind.quota_warning,
-            channel_id=channel.id, now=now,
+            session, unit_id=alerts.city_unit_id(session, channel.unit_id),
+            kind=alerts.AlertKind.quota_warning, channel_id=channel.id, now=now,
             message=f"渠道 {label}（{channel.kind}）本月已发送 {channel.month_sends} 条，达到月度额度 "
                     f"{channel.monthly_quota} 的 80%；绿色、黄色事件改为每日汇总推送。",
         )
@@ -62,5 +63,8 @@ def settle(session: Session, send_id: int | None, answered_at: datetime) -> None
     """Moves a send to when its answer came: the vendor received it no later than that (conservative)."""
     if send_id is None:
         return
-    session.exec(sa.update(ChannelSend).where(col(ChannelSend.id) == send_id,
-                                              col(ChannelSend.sent_at) < answered_at).values(sent_at=answered_at))
+    session.exec(
+        sa.update(ChannelSend)
+        .where(col(ChannelSend.id) == send_id, col(ChannelSend.sent_at) < answered_at)
+        .values(sent_at=answered_at)
+    )

@@ -37,7 +37,9 @@ def _backlog(session: Session, channel: Channel, *, owner: str, now: datetime) -
     return list(session.exec(query.execution_options(populate_existing=True)).all())
 
 
-def _to_coalesce(rows: list[OutboxMessage], channel: Channel, queue: set[str], now: datetime) -> list[OutboxMessage]:
+def _to_coalesce(
+    rows: list[OutboxMessage], channel: Channel, queue: set[str], now: datetime
+) -> list[OutboxMessage]:
     held_due = [r for r in rows if r.digest_hold and (r.id in queue or r.next_attempt_at <= now)]
     flowing = [r for r in rows if not r.digest_hold]
     if len(flowing) > channel.per_minute_budget:

@@ -70,7 +70,9 @@ class _Reserved:
     send_id: int | None
 
 
-def _claim(session: Session, *, now: datetime, owner: str, lease: timedelta, limit: int) -> list[tuple[str, int, int]]:
+def _claim(
+    session: Session, *, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[tuple[str, int, int]]:
     usable = select(Channel.id).where(
         Channel.state == ChannelState.active,
         or_(col(Channel.blocked_until).is_(None), col(Channel.blocked_until) <= now),
@@ -120,8 +122,8 @@ def _reserve(session: Session, run: _Run, channel: Channel, msg_id: str, now: da
     if taken.rowcount != 1:
         return None
     send = budget.record_send(session, channel, now)
-    target = sender.Target(channel_id=channel.id, kind=channel.kind, url=channel.url,  # type: ignore[arg-type]
-                           secret=channel.secret)
+    target = sender.Target(channel_id=channel.id,  # type: ignore[arg-type]
+                           kind=channel.kind, url=channel.url, secret=channel.secret)
     return _Reserved(msg_id, attempts, payload, target, send.id)
 
 
@@ -144,7 +146,8 @@ def _break_channel(session: Session, channel_id: int, verdict: delivery.Verdict,
     session.add(channel)
     label = channel.name or f"#{channel.id}"
     alerts.add_alert(
-        session, unit_id=channel.unit_id, kind=alerts.AlertKind.channel_broken, channel_id=channel.id, now=now,
+        session, unit_id=channel.unit_id, kind=alerts.AlertKind.channel_broken, channel_id=channel.id,
+        now=now,
         message=f"渠道 {label}（{channel.kind}）已停用：{verdict.code} {verdict.detail}。"
                 "请检查机器人地址、加签密钥或群状态，修复后重新启用；未发送的消息会在启用后补发。",
     )
@@ -155,14 +158,15 @@ def _ack(session: Session, run: _Run, reserved: _Reserved, attempt: sender.Attem
     error = f"{verdict.code} {verdict.detail}"[:500]
     budget.settle(session, reserved.send_id, now)
     if verdict.outcome is Outcome.sent:
-        done = session.exec(_fenced(reserved, run.owner, status=OutboxStatus.sent, sent_at=now, lease_owner=None,
-                                    lease_until=None, last_error=None))
+        done = session.exec(_fenced(reserved, run.owner, status=OutboxStatus.sent, sent_at=now,
+                                    lease_owner=None, lease_until=None, last_error=None))
         metrics.inc("zhuqi_notifications_sent_total", help_text="Messages the vendor accepted", kind=kind)
         return done.rowcount == 1
     if verdict.outcome is Outcome.throttled:
         until = now + delivery.throttle_wait(kind, attempt.retry_after, now)
-        done = session.exec(_fenced(reserved, run.owner, attempts=reserved.attempts - 1, next_attempt_at=until,
-                                    lease_owner=None, lease_until=None, last_error=error))
+        done = session.exec(_fenced(reserved, run.owner, attempts=reserved.attempts - 1,
+                                    next_attempt_at=until, lease_owner=None, lease_until=None,
+                                    last_error=error))
         if done.rowcount == 1:
             channel = budget.lock_channel(session, reserved.target.channel_id)
             if channel is not None and (channel.blocked_until is None or channel.blocked_until < until):
@@ -170,14 +174,17 @@ def _ack(session: Session, run: _Run, reserved: _Reserved, attempt: sender.Attem
                 session.add(channel)
         metrics.inc("zhuqi_notifications_throttled_total", help_text="Vendor throttle answers", kind=kind)
         return False
-    delay = None if verdict.outcome is Outcome.permanent else delivery.next_attempt_delay(reserved.attempts, run.rand())
+    delay = None
+    if verdict.outcome is not Outcome.permanent:
+        delay = delivery.next_attempt_delay(reserved.attempts, run.rand())
     if delay is not None:
-        session.exec(_fenced(reserved, run.owner, next_attempt_at=now + delay, lease_owner=None, lease_until=None,
-                             last_error=error))
-        metrics.inc("zhuqi_notifications_failed_total", help_text="Failed attempts to be retried", kind=kind)
+        session.exec(_fenced(reserved, run.owner, next_attempt_at=now + delay, lease_owner=None,
+                             lease_until=None, last_error=error))
+        metrics.inc("zhuqi_notifications_failed_total", help_text="Failed delivery attempts", kind=kind)
         return False
-    done = session.exec(_fenced(reserved, run.owner, status=OutboxStatus.dead, lease_owner=None, lease_until=None,
-                                last_error=error))
+    done = session.exec(_fenced(reserved, run.owner, status=OutboxStatus.dead, lease_owner=None,
+                                lease_until=None, last_error=error))
+    metrics.inc("zhuqi_notifications_failed_total", help_text="Failed delivery attempts", kind=kind)
     metrics.inc("zhuqi_notifications_dead_total", help_text="Messages given up on", kind=kind)
     if done.rowcount == 1:
         if verdict.breaks_channel:
@@ -220,8 +227,8 @@ def _run_channel(run: _Run, channel_id: int, queue: list[str], priorities: dict[
             session.commit()
         if reserved is None:
             continue
-        attempt = sender.deliver(run.client, reserved.target, reserved.payload, reserved.msg_id, now=run.tick(),
-                                 guard=run.guard)
+        attempt = sender.deliver(run.client, reserved.target, reserved.payload, reserved.msg_id,
+                                 now=run.tick(), guard=run.guard)
         with session_for(run.engine) as session:
             sent += _ack(session, run, reserved, attempt, run.tick())
             session.commit()
@@ -241,7 +248,8 @@ def dispatch_due(
 ) -> int:
     """One dispatch round; returns how many messages the vendors accepted. Safe with any number of workers."""
     run_owner = owner or default_owner()
-    lease = timedelta(seconds=float(getattr(settings, "dispatch_lease_seconds", DEFAULT_LEASE.total_seconds())))
+    lease_s = getattr(settings, "dispatch_lease_seconds", DEFAULT_LEASE.total_seconds())
+    lease = timedelta(seconds=float(lease_s))
     with session_for(engine) as session:
         claimed = _claim(session, now=now, owner=run_owner, lease=lease, limit=limit)
     if not claimed:

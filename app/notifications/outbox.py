@@ -40,11 +40,12 @@ def context_from_json(data: dict[str, Any]) -> messages.MessageContext:
 
 
 def _channels_for(session: Session, appeal: Appeal, event: AppealEvent) -> list[Channel]:
-    """Active channels of the appeal's owner and of the event's from/to units (both groups of an escalation)."""
+    """Active channels of the appeal's owner and of the event's from/to units (an escalation: both groups)."""
     codes = {c for c in (event.from_unit_code, event.to_unit_code) if c}
     unit_match = Channel.unit_id == appeal.unit_id
     if codes:
-        unit_match = or_(unit_match, col(Channel.unit_id).in_(select(Unit.id).where(col(Unit.code).in_(codes))))
+        involved = select(Unit.id).where(col(Unit.code).in_(codes))
+        unit_match = or_(unit_match, col(Channel.unit_id).in_(involved))
     query = select(Channel).where(unit_match, Channel.state == rules.ChannelState.active)
     return list(session.exec(query.order_by(col(Channel.id))).all())
 
@@ -55,10 +56,13 @@ def _deadline(appeal: Appeal) -> datetime | None:
     return appeal.respond_by if appeal.status == Status.submitted else appeal.resolve_by
 
 
-def _context(session: Session, appeal: Appeal, event: AppealEvent, *, internal: bool) -> messages.MessageContext:
+def _context(
+    session: Session, appeal: Appeal, event: AppealEvent, *, internal: bool
+) -> messages.MessageContext:
     unit = session.get(Unit, appeal.unit_id)
     enterprise = session.get(Enterprise, appeal.enterprise_id) if internal else None
-    liaison = session.get(User, appeal.liaison_user_id) if appeal.liaison_user_id and appeal.urgency == "red" else None
+    mentions = appeal.liaison_user_id is not None and appeal.urgency == "red"  # red items @ the liaison
+    liaison = session.get(User, appeal.liaison_user_id) if mentions else None
     return messages.MessageContext(
         event_type=event.type,
         number=appeal.number,
@@ -102,7 +106,8 @@ def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, n
                 event_type=event.type,
                 urgency=appeal.urgency,
                 priority=rules.priority(appeal.urgency),
-                payload=messages.render(channel.kind, ctx, internal=channel.internal, keyword=channel.keyword),
+                payload=messages.render(channel.kind, ctx, internal=channel.internal,
+                                        keyword=channel.keyword),
                 context=context_to_json(ctx),
                 dedupe_key=f"{event.id}:{channel.id}",
                 status=rules.OutboxStatus.pending,

@@ -14,6 +14,7 @@ from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, decode_c
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import InvalidInput, problem_responses
 from app.notifications import alerts, outbox, sender, service
+from app.notifications.delivery import throttle_wait
 from app.notifications.models import AdminAlert, Channel, OutboxMessage
 from app.notifications.rules import OutboxStatus, mask_url
 from app.notifications.schemas import (
@@ -54,7 +55,8 @@ def channel_read(channel: Channel, unit: Unit) -> ChannelRead:
 
 
 def outbox_read(message: OutboxMessage, channel: Channel, unit: Unit) -> OutboxRead:
-    return OutboxRead.model_validate(message.model_dump() | {"channel_kind": channel.kind, "unit_code": unit.code})
+    extra = {"channel_kind": channel.kind, "unit_code": unit.code}
+    return OutboxRead.model_validate(message.model_dump(exclude={"payload", "context"}) | extra)
 
 
 def alert_read(alert: AdminAlert, unit: Unit) -> AlertRead:
@@ -66,7 +68,8 @@ def alert_read(alert: AdminAlert, unit: Unit) -> AlertRead:
 def create_channel(code: str, data: ChannelCreate, session: SessionDep, principal: AdminDep, now: NowDep,
                    guard: GuardDep) -> ChannelRead:
     """为单位登记群机器人通知渠道；地址须为 https 且主机在允许列表中，密钥只写不读。"""
-    return channel_read(*service.create_channel(session, principal, code, data, now=now, check_url=guard.check))
+    return channel_read(*service.create_channel(session, principal, code, data, now=now,
+                                                check_url=guard.check))
 
 
 @router.get("/units/{code}/channels", response_model=ChannelPage, responses=problem_responses(403, 404))
@@ -87,8 +90,8 @@ def get_channel(channel_id: int, session: SessionDep, principal: AdminDep) -> Ch
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelRead, responses=problem_responses(403, 404))
-def update_channel(channel_id: int, data: ChannelUpdate, session: SessionDep, principal: AdminDep, now: NowDep,
-                   guard: GuardDep) -> ChannelRead:
+def update_channel(channel_id: int, data: ChannelUpdate, session: SessionDep, principal: AdminDep,
+                   now: NowDep, guard: GuardDep) -> ChannelRead:
     """修改通知渠道：订阅、最低紧急程度、关键词、密钥、地址、额度。"""
     return channel_read(*service.update_channel(session, principal, channel_id, data, now=now,
                                                 check_url=guard.check))
@@ -107,10 +110,14 @@ def test_channel(channel_id: int, request: Request, session: SessionDep, princip
     """立即发送一条测试消息，返回厂商的应答（占用本分钟的发送额度）。"""
     target, send_id, payload = service.reserve_test_send(session, principal, channel_id, now=now)
     attempt = sender.deliver(client, target, payload, outbox.new_message_id(), now=now, guard=guard)
-    service.settle_test_send(session, send_id, now=request.app.state.clock())
     verdict = attempt.verdict
+    throttled = verdict.outcome == "throttled"
+    throttled_for = throttle_wait(target.kind, attempt.retry_after, now) if throttled else None
+    service.settle_test_send(session, send_id, channel_id=channel_id, throttled_for=throttled_for,
+                             now=request.app.state.clock())
     return ChannelTestResult(ok=verdict.outcome == "sent", outcome=verdict.outcome, code=verdict.code,
-                             detail=verdict.detail, http_status=attempt.http_status, vendor_answer=attempt.answer)
+                             detail=verdict.detail, http_status=attempt.http_status,
+                             vendor_answer=attempt.answer)
 
 
 @router.post("/channels/{channel_id}/activate", response_model=ChannelRead,
@@ -144,7 +151,8 @@ def list_outbox(session: SessionDep, principal: AdminDep, settings: SettingsDep,
     return OutboxPage(items=[outbox_read(*row) for row in rows[:limit]], next_cursor=next_cursor)
 
 
-@router.post("/outbox/{msg_id}/redeliver", response_model=OutboxRead, responses=problem_responses(403, 404, 409))
+@router.post("/outbox/{msg_id}/redeliver", response_model=OutboxRead,
+             responses=problem_responses(403, 404, 409))
 def redeliver(msg_id: Annotated[str, Path(max_length=40)], session: SessionDep, principal: AdminDep,
               now: NowDep) -> OutboxRead:
     """重新投递一条失败（dead）的消息：回到待发送，尝试次数清零，消息 id 不变。"""
@@ -163,7 +171,8 @@ def list_alerts(session: SessionDep, principal: AdminDep, settings: SettingsDep,
     return AlertPage(items=[alert_read(a, u) for a, u in rows[:limit]], next_cursor=next_cursor)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead, responses=problem_responses(403, 404, 409))
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,
+             responses=problem_responses(403, 404, 409))
 def acknowledge_alert(alert_id: int, session: SessionDep, principal: AdminDep, now: NowDep) -> AlertRead:
     """确认一条提醒。"""
     return alert_read(*alerts.acknowledge(session, principal, alert_id, now=now))

@@ -80,7 +80,9 @@ def priority(urgency: str) -> int:
 
 
 def subscribes(events: Collection[str], min_urgency: str, event_type: str, urgency: str) -> bool:
-    return event_type in NOTIFIABLE_EVENTS and event_type in events and priority(urgency) >= priority(min_urgency)
+    if event_type not in NOTIFIABLE_EVENTS or event_type not in events:
+        return False
+    return priority(urgency) >= priority(min_urgency)
 
 
 def month_key(now: datetime) -> str:

@@ -48,7 +48,9 @@ class ChannelCreate(BaseModel):
 class ChannelUpdate(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"events": ["submitted", "escalated", "overdue"], "min_urgency": "yellow"}]},
+        json_schema_extra={
+            "examples": [{"events": ["submitted", "escalated", "overdue"], "min_urgency": "yellow"}]
+        },
     )
 
     name: Name | None = None
@@ -105,8 +107,9 @@ class ChannelTestResult(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"ok": False, "outcome": "permanent", "code": "dingtalk:310000", "detail": "keywords not in content",
-                 "http_status": 200, "vendor_answer": {"errcode": 310000, "errmsg": "keywords not in content"}}
+                {"ok": False, "outcome": "permanent", "code": "dingtalk:310000",
+                 "detail": "keywords not in content", "http_status": 200,
+                 "vendor_answer": {"errcode": 310000, "errmsg": "keywords not in content"}}
             ]
         }
     )

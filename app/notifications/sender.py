@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 
 from app.notifications import signing, ssrf
-from app.notifications.delivery import Outcome, Verdict, classify
+from app.notifications.delivery import Outcome, Target, Verdict, classify
+
+__all__ = ["Attempt", "Target", "UrlGuard", "deliver", "make_client", "resolve_host"]
 
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)  # DingTalk answers fast; never hold a lease on a slow peer
 _BODY_MAX = 64 * 1024
@@ -35,7 +37,8 @@ class UrlGuard:
 
     @classmethod
     def from_settings(cls, settings: Any) -> UrlGuard:
-        return cls(extra_hosts=tuple(settings.extra_webhook_hosts), allow_loopback=settings.allow_loopback_webhooks)
+        return cls(extra_hosts=tuple(settings.extra_webhook_hosts),
+                   allow_loopback=settings.allow_loopback_webhooks)
 
     def check(self, url: str, kind: str) -> str:
         """The normalised URL, or ssrf.UnsafeUrl."""
@@ -52,16 +55,6 @@ def make_client() -> httpx.Client:
 
 
 @dataclass(frozen=True)
-class Target:
-    """What the sender needs of a channel (a snapshot: no session is open while sending)."""
-
-    channel_id: int
-    kind: str
-    url: str
-    secret: str | None
-
-
-@dataclass(frozen=True)
 class Attempt:
     verdict: Verdict
     http_status: int | None = None
@@ -70,7 +63,9 @@ class Attempt:
     answer: dict[str, Any] | None = field(default=None)  # the vendor's JSON answer, when it sent one
 
 
-def build_request(target: Target, payload: dict[str, Any], msg_id: str, now: datetime) -> tuple[str, bytes, dict[str, str]]:
+def build_request(
+    target: Target, payload: dict[str, Any], msg_id: str, now: datetime
+) -> tuple[str, bytes, dict[str, str]]:
     """URL, exact body bytes and headers of one attempt; signatures are fresh for `now`."""
     body = dict(payload)
     url = target.url
@@ -122,7 +117,8 @@ def deliver(client: httpx.Client, target: Target, payload: dict[str, Any], msg_i
             peer = _peer(response)
             if peer is not None and not guard.peer_ok(peer):
                 detail = f"connected to non-public address {peer} / 连接到了非公网地址 {peer}"
-                return Attempt(Verdict(Outcome.permanent, "ssrf", detail, breaks_channel=True), response.status_code)
+                refused = Verdict(Outcome.permanent, "ssrf", detail, breaks_channel=True)
+                return Attempt(refused, response.status_code)
             body = b""
             for chunk in response.iter_bytes():
                 body += chunk

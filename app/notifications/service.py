@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, and_, col, delete, or_, select, update
@@ -17,10 +17,10 @@ from sqlmodel import Session, and_, col, delete, or_, select, update
 from app.auth.principal import Principal
 from app.errors import Conflict, InvalidInput, NotFound, TooManyRequests
 from app.notifications import budget, messages, rules, ssrf
+from app.notifications.delivery import Target
 from app.notifications.models import AdminAlert, Channel, ChannelSend, OutboxMessage
 from app.notifications.rules import ChannelKind, ChannelState, OutboxStatus
 from app.notifications.schemas import ChannelCreate, ChannelUpdate
-from app.notifications.sender import Target
 from app.units import service as units
 from app.units.models import Unit
 
@@ -74,13 +74,15 @@ def create_channel(session: Session, principal: Principal, unit_code: str, data:
     _check_secret(kind, data.secret)
     per_minute = data.per_minute_budget or rules.DEFAULT_BUDGET[kind]
     _check_budget(kind, per_minute)
-    quota = data.monthly_quota if "monthly_quota" in data.model_fields_set else rules.DEFAULT_MONTHLY_QUOTA[kind]
+    quota = rules.DEFAULT_MONTHLY_QUOTA[kind]
+    if "monthly_quota" in data.model_fields_set:  # an explicit null means "no quota"
+        quota = data.monthly_quota
     channel = Channel(
         unit_id=unit.id,  # type: ignore[arg-type]
         name=data.name, kind=kind, url=_checked_url(check_url, data.url, kind), secret=data.secret,
         keyword=data.keyword, events=list(dict.fromkeys(str(e) for e in data.events)),
-        min_urgency=data.min_urgency, internal=data.internal, per_minute_budget=per_minute, monthly_quota=quota,
-        state=ChannelState.active, created_at=now, updated_at=now,
+        min_urgency=data.min_urgency, internal=data.internal, per_minute_budget=per_minute,
+        monthly_quota=quota, state=ChannelState.active, created_at=now, updated_at=now,
     )
     session.add(channel)
     session.commit()
@@ -131,7 +133,9 @@ def delete_channel(session: Session, principal: Principal, channel_id: int) -> t
     return channel, unit
 
 
-def activate_channel(session: Session, principal: Principal, channel_id: int, *, now: datetime) -> tuple[Channel, Unit]:
+def activate_channel(
+    session: Session, principal: Principal, channel_id: int, *, now: datetime
+) -> tuple[Channel, Unit]:
     """A fixed channel resumes; its held-back pending messages flow again (coalesced if many)."""
     channel, unit = get_channel(session, principal, channel_id)
     if channel.state == ChannelState.active:
@@ -163,8 +167,17 @@ def reserve_test_send(session: Session, principal: Principal, channel_id: int, *
     return target, send.id, payload
 
 
-def settle_test_send(session: Session, send_id: int | None, *, now: datetime) -> None:
+def settle_test_send(
+    session: Session, send_id: int | None, *, channel_id: int, throttled_for: timedelta | None, now: datetime
+) -> None:
+    """Records when the answer came and, if the vendor throttled the robot, keeps the dispatcher away."""
     budget.settle(session, send_id, now)
+    if throttled_for is not None:
+        channel = budget.lock_channel(session, channel_id)
+        until = now + throttled_for
+        if channel is not None and (channel.blocked_until is None or channel.blocked_until < until):
+            channel.blocked_until = until
+            session.add(channel)
     session.commit()
 
 

@@ -81,7 +81,9 @@ def channel_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def make_channel(client, keys, unit: str = "330106012", key: str = "xixi_admin", **overrides: Any) -> dict:  # type: ignore[no-untyped-def]
+def make_channel(  # type: ignore[no-untyped-def]
+    client, keys, unit: str = "330106012", key: str = "xixi_admin", **overrides: Any
+) -> dict:
     r = client.post(f"/api/v1/units/{unit}/channels", json=channel_body(**overrides), headers=keys[key])
     assert r.status_code == 201, r.text
     return r.json()
@@ -110,7 +112,9 @@ def outbox_rows(db: Engine, **filters: Any) -> list:
         return list(session.exec(query).all())
 
 
-def add_events(db: Engine, appeal_id: int, count: int, now, event_type: str = "reminder") -> None:  # type: ignore[no-untyped-def]
+def add_events(  # type: ignore[no-untyped-def]
+    db: Engine, appeal_id: int, count: int, now, event_type: str = "reminder"
+) -> None:
     """Timeline events through the one real entry point (record_event), committed like a workflow action."""
     from app.appeals.events import record_event
     from app.appeals.models import Appeal

@@ -130,6 +130,15 @@ class TestSendTestMessage:
         assert body["ok"] is False and body["code"] == "dingtalk:310000"
         assert body["vendor_answer"]["errmsg"] == "keywords not in content"
 
+    def test_throttled_robot_keeps_the_channel_away(self, client, keys, robot, use_robot):
+        cid = make_channel(client, keys)["id"]
+        robot.block(TOKEN)
+        body = client.post(f"/api/v1/channels/{cid}/test", headers=keys["xixi_admin"]).json()
+        assert body["outcome"] == "throttled" and body["code"] == "dingtalk:410100"
+        assert client.get(f"/api/v1/channels/{cid}", headers=keys["xixi_admin"]).json()["blocked_until"]
+        assert_problem(client.post(f"/api/v1/channels/{cid}/test", headers=keys["xixi_admin"]), 429)
+        assert robot.requests == 1
+
     def test_redirect_to_internal_address_is_not_followed(self, app, client, keys):
         from app.notifications.router import get_http_client
 
