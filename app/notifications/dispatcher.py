@@ -198,6 +198,16 @@ def _ack(session: Session, run: _Run, reserved: _Reserved, attempt: sender.Attem
     return False
 
 
+def _attempt(run: _Run, reserved: _Reserved) -> sender.Attempt:
+    try:
+        return sender.deliver(run.client, reserved.target, reserved.payload, reserved.msg_id, now=run.tick(),
+                              guard=run.guard)
+    except Exception as exc:  # a bug or bad data (e.g. an undecodable secret): dead + alert, not a retry loop
+        log.exception("sending %s failed unexpectedly", reserved.msg_id)
+        detail = f"{type(exc).__name__}: {exc}"[:300]
+        return sender.Attempt(delivery.Verdict(Outcome.permanent, "internal", detail))
+
+
 def _run_channel(run: _Run, channel_id: int, queue: list[str], priorities: dict[str, int]) -> int:
     sent, coalesced = 0, False
     while queue:
@@ -227,8 +237,7 @@ def _run_channel(run: _Run, channel_id: int, queue: list[str], priorities: dict[
             session.commit()
         if reserved is None:
             continue
-        attempt = sender.deliver(run.client, reserved.target, reserved.payload, reserved.msg_id,
-                                 now=run.tick(), guard=run.guard)
+        attempt = _attempt(run, reserved)
         with session_for(run.engine) as session:
             sent += _ack(session, run, reserved, attempt, run.tick())
             session.commit()

@@ -57,14 +57,14 @@ def _deadline(appeal: Appeal) -> datetime | None:
 
 
 def _context(
-    session: Session, appeal: Appeal, event: AppealEvent, *, internal: bool
+    session: Session, appeal: Appeal, event: AppealEvent, event_type: str, *, internal: bool
 ) -> messages.MessageContext:
     unit = session.get(Unit, appeal.unit_id)
     enterprise = session.get(Enterprise, appeal.enterprise_id) if internal else None
     mentions = appeal.liaison_user_id is not None and appeal.urgency == "red"  # red items @ the liaison
     liaison = session.get(User, appeal.liaison_user_id) if mentions else None
     return messages.MessageContext(
-        event_type=event.type,
+        event_type=event_type,
         number=appeal.number,
         title=appeal.title if internal else "",
         category=appeal.category,
@@ -83,16 +83,17 @@ def _context(
 
 def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, now: datetime) -> int:
     """Adds one outbox row per channel subscribed to this event; returns how many. Never commits."""
-    if event.type not in rules.NOTIFIABLE_EVENTS:
+    event_type = rules.notification_type(event.type)
+    if event_type is None:
         return 0
     channels = [
         c for c in _channels_for(session, appeal, event)
-        if rules.subscribes(c.events, c.min_urgency, event.type, appeal.urgency)
+        if rules.subscribes(c.events, c.min_urgency, event_type, appeal.urgency)
     ]
     contexts: dict[bool, messages.MessageContext] = {}
     for channel in channels:
         if channel.internal not in contexts:
-            contexts[channel.internal] = _context(session, appeal, event, internal=channel.internal)
+            contexts[channel.internal] = _context(session, appeal, event, event_type, internal=channel.internal)
         ctx = contexts[channel.internal]
         quota_mode = rules.quota_reached(
             rules.month_sends(channel.month_key, channel.month_sends, now), channel.monthly_quota
@@ -103,7 +104,7 @@ def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, n
                 id=new_message_id(),
                 channel_id=channel.id,  # type: ignore[arg-type]
                 appeal_id=appeal.id,
-                event_type=event.type,
+                event_type=event_type,
                 urgency=appeal.urgency,
                 priority=rules.priority(appeal.urgency),
                 payload=messages.render(channel.kind, ctx, internal=channel.internal,

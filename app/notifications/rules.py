@@ -56,6 +56,20 @@ class EventType(StrEnum):
 
 NOTIFIABLE_EVENTS: frozenset[str] = frozenset(e.value for e in EventType if e is not EventType.digest)
 DIGEST_EVENT = "digest"
+# Timeline events outside DESIGN §6's list that a group still needs to hear about, as the event they amount to:
+# an enterprise's 催办 is a reminder, its 补充 is progress, and a hand-over must be signed for at the new unit.
+EVENT_ALIASES: dict[str, str] = {
+    "urged": EventType.reminder,
+    "supplemented": EventType.progress,
+    "rerouted": EventType.submitted,
+    "delegated": EventType.submitted,
+}
+
+
+def notification_type(event_type: str) -> str | None:
+    """The notification event type of a timeline event, or None when groups are not told about it."""
+    kind = EVENT_ALIASES.get(event_type, event_type)
+    return str(kind) if kind in NOTIFIABLE_EVENTS else None
 
 # Per-minute budgets keep a margin under the vendors' limits (DingTalk/WeCom 20/min, Feishu 100/min).
 DEFAULT_BUDGET: dict[ChannelKind, int] = {

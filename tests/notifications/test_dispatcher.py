@@ -172,6 +172,22 @@ def test_address_is_checked_again_at_send_time(client, keys, db, settings, clock
     assert state["state"] == "broken" and "ssrf" in state["broken_reason"]
 
 
+def test_a_bug_while_sending_gives_up_on_the_message_instead_of_looping(client, keys, db, settings, clock):
+    from app.notifications.models import Channel
+
+    channel = make_channel(client, keys, kind="webhook", url="https://hooks.example.com/h",
+                           secret="whsec_" + base64.b64encode(b"k" * 32).decode(), keyword=None)
+    with Session(db) as session:  # a secret that can no longer be decoded (bad data, not bad input)
+        row = session.get(Channel, channel["id"])
+        row.secret = "whsec_!!not-base64!!"
+        session.add(row)
+        session.commit()
+    file_appeal(client, keys)
+    dispatch(db, settings, clock, _capture(200, {}, []))
+    [dead] = outbox_rows(db)
+    assert dead.status == "dead" and dead.last_error.startswith("internal")
+
+
 def test_monthly_quota_switches_low_urgency_to_a_daily_digest_and_warns_city_admins_once(
     client, keys, db, settings, clock, robot, robot_client
 ):

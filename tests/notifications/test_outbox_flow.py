@@ -187,7 +187,15 @@ def test_readyz_reports_dispatcher_lag_and_metrics_count_sends(client, keys, db,
     assert 'zhuqi_notifications_sent_total{kind="dingtalk"}' in client.get("/metrics").text
 
 
-@pytest.mark.parametrize("event_type", ["comment", "urged_internal"])
+def test_an_enterprise_urge_reaches_the_group_as_a_reminder(client, keys, db, clock):
+    make_channel(client, keys, events=["reminder"])
+    appeal = file_appeal(client, keys)
+    add_events(db, appeal["id"], 1, clock.now, event_type="urged")
+    [row] = outbox_rows(db)
+    assert row.event_type == "reminder" and row.payload["markdown"]["title"].startswith("诉求催办提醒")
+
+
+@pytest.mark.parametrize("event_type", ["comment", "recolored"])
 def test_events_outside_the_notification_list_are_ignored(client, keys, db, clock, event_type):
     make_channel(client, keys)
     appeal = file_appeal(client, keys)

@@ -27,6 +27,15 @@ def test_subscribes(events, min_urgency, event_type, urgency, expected):
     assert rules.subscribes(events, min_urgency, event_type, urgency) is expected
 
 
+@pytest.mark.parametrize("timeline, notified", [
+    ("submitted", "submitted"), ("escalated", "escalated"), ("urged", "reminder"), ("supplemented", "progress"),
+    ("rerouted", "submitted"), ("delegated", "submitted"), ("recolored", None), ("extension_requested", None),
+    ("digest", None), ("merge_received", None),
+])
+def test_notification_type_of_timeline_events(timeline, notified):
+    assert rules.notification_type(timeline) == notified
+
+
 @pytest.mark.parametrize("now, expected", [
     (datetime(2026, 3, 2, 0, 59, tzinfo=UTC), datetime(2026, 3, 2, 1, 0, tzinfo=UTC)),  # 08:59 → today 09:00
     (datetime(2026, 3, 2, 1, 0, tzinfo=UTC), datetime(2026, 3, 3, 1, 0, tzinfo=UTC)),  # 09:00 → tomorrow
