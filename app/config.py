@@ -26,6 +26,7 @@ class Settings(BaseSettings):
 
     sweep_interval_seconds: float = 60.0
     dispatch_interval_seconds: float = 1.0
+    dispatch_lease_seconds: float = 60.0  # a crashed dispatcher's messages are re-sent after this
     run_workers_in_process: bool = False  # `zhuqi serve` turns it on unless told otherwise
 
     public_base_url: str = "http://127.0.0.1:8000"

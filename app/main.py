@@ -18,11 +18,14 @@ from app.appeals.router import router as appeals_router
 from app.attachments.router import router as attachments_router
 from app.auth.router import router as users_router
 from app.config import Settings, get_settings
+from app.core.health import READINESS_CHECKS
 from app.core.health import router as health_router
 from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, install_error_handlers
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
+from app.notifications import dispatcher, links
+from app.notifications.router import router as notifications_router
 from app.sla.router import router as sla_router
 from app.units.router import router as units_router
 
@@ -72,10 +75,12 @@ def create_app(
     app.state.engine = engine
     app.state.clock = clock or system_clock
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
+    links.configure(settings.public_base_url)
+    READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
-                   auth_router, accounts_router, attachments_router):
+                   auth_router, accounts_router, attachments_router, notifications_router):
         app.include_router(router)
     return app

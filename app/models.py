@@ -8,5 +8,6 @@ import app.attachments.models  # noqa: F401
 import app.auth.models  # noqa: F401
 import app.core.models  # noqa: F401
 import app.enterprises.models  # noqa: F401
+import app.notifications.models  # noqa: F401
 import app.sla.models  # noqa: F401
 import app.units.models  # noqa: F401

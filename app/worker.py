@@ -32,8 +32,12 @@ class Job:
 def registered_jobs() -> list[Job]:
     """Jobs are registered here, next to nothing else, so the worker has one list to read."""
     from app.appeals.sweeper import sweep_job
+    from app.notifications import dispatcher
 
-    return [Job("sweeper", lambda s: s.sweep_interval_seconds, sweep_job)]
+    return [
+        Job("sweeper", lambda s: s.sweep_interval_seconds, sweep_job),
+        Job("dispatcher", lambda s: s.dispatch_interval_seconds, dispatcher.run_job),
+    ]
 
 
 def run_loop(engine: Engine, settings: Settings, stop: threading.Event,
@@ -67,7 +71,9 @@ def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], dat
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
     from app.db import make_engine
+    from app.notifications import links
 
+    links.configure(settings.public_base_url)
     engine = make_engine(settings.database_url)
     if once:
         for job in registered_jobs():

@@ -36,6 +36,16 @@ class Verdict:
 
 KINDS = ("dingtalk", "wecom", "feishu", "webhook")
 
+
+@dataclass(frozen=True)
+class Target:
+    """Where one attempt goes: a snapshot of a channel, so no session is open while sending."""
+
+    channel_id: int
+    kind: str
+    url: str
+    secret: str | None
+
 _DINGTALK_THROTTLED = frozenset({410100, 130101})
 _DINGTALK_CHANNEL_BROKEN = frozenset({400013, 400101, 400102, 400106, 300001, 300005})
 _DINGTALK_MESSAGE_BAD = frozenset({430101, 430102, 430103, 430104, 40035, 43004, 400105, 460101})

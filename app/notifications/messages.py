@@ -362,7 +362,21 @@ def render_digest(
     Every payload is < max_bytes (DingTalk rejects bodies over ~20,000 bytes with 460101; the
     margin covers msgUuid). No item is ever dropped: one that cannot fit alone raises ValueError.
     """
-    ordered, total = sorted(items, key=_sort_key), len(items)
+    pages = render_digest_indexed(kind, items, internal=internal, keyword=keyword, max_bytes=max_bytes)
+    return [payload for payload, _ in pages]
+
+
+def render_digest_indexed(
+    kind: str,
+    items: Sequence[MessageContext],
+    *,
+    internal: bool,
+    keyword: str | None,
+    max_bytes: int = 18_000,
+) -> list[tuple[dict[str, Any], list[int]]]:
+    """render_digest, also telling which items (indices into `items`) each payload carries."""
+    order = sorted(range(len(items)), key=lambda i: _sort_key(items[i]))
+    ordered, total = [items[i] for i in order], len(items)
 
     def fits(chunk: Sequence[MessageContext]) -> bool:
         p = _digest_payload(kind, chunk, _PAGE_PLACEHOLDER, _PAGE_PLACEHOLDER, total, internal, keyword)
@@ -381,6 +395,9 @@ def render_digest(
             mid = (lo + hi + 1) // 2
             lo, hi = (mid, hi) if fits(ordered[start : start + mid]) else (lo, mid - 1)
         chunks.append(ordered[start : start + lo])
-    return [
-        _digest_payload(kind, c, i, len(chunks), total, internal, keyword) for i, c in enumerate(chunks, 1)
-    ]
+    result, start = [], 0
+    for page, chunk in enumerate(chunks, 1):
+        payload = _digest_payload(kind, chunk, page, len(chunks), total, internal, keyword)
+        result.append((payload, order[start : start + len(chunk)]))
+        start += len(chunk)
+    return result

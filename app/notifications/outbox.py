@@ -2,17 +2,119 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, col, or_, select
 
 from app.appeals.models import Appeal, AppealEvent
+from app.auth.models import User
+from app.enterprises.models import Enterprise
+from app.enums import Status
+from app.notifications import links, messages, rules
+from app.notifications.models import Channel, OutboxMessage
+from app.units.models import Unit
+
+_DEADLINE_NONE = frozenset({Status.closed, Status.rejected, Status.withdrawn, Status.merged})
+
+
+def new_message_id() -> str:
+    """The idempotency id of a message: no '.', as Standard Webhooks requires of webhook-id."""
+    return "msg_" + uuid.uuid4().hex
+
+
+def context_to_json(ctx: messages.MessageContext) -> dict[str, Any]:
+    data = asdict(ctx)
+    data["deadline"] = ctx.deadline.isoformat() if ctx.deadline else None
+    data["urgency_reasons"] = list(ctx.urgency_reasons)
+    return data
+
+
+def context_from_json(data: dict[str, Any]) -> messages.MessageContext:
+    values = dict(data)
+    values["deadline"] = datetime.fromisoformat(values["deadline"]) if values.get("deadline") else None
+    values["urgency_reasons"] = tuple(values.get("urgency_reasons") or ())
+    return messages.MessageContext(**values)
+
+
+def _channels_for(session: Session, appeal: Appeal, event: AppealEvent) -> list[Channel]:
+    """Active channels of the appeal's owner and of the event's from/to units (an escalation: both groups)."""
+    codes = {c for c in (event.from_unit_code, event.to_unit_code) if c}
+    unit_match = Channel.unit_id == appeal.unit_id
+    if codes:
+        involved = select(Unit.id).where(col(Unit.code).in_(codes))
+        unit_match = or_(unit_match, col(Channel.unit_id).in_(involved))
+    query = select(Channel).where(unit_match, Channel.state == rules.ChannelState.active)
+    return list(session.exec(query.order_by(col(Channel.id))).all())
+
+
+def _deadline(appeal: Appeal) -> datetime | None:
+    if appeal.status in _DEADLINE_NONE:
+        return None
+    return appeal.respond_by if appeal.status == Status.submitted else appeal.resolve_by
+
+
+def _context(
+    session: Session, appeal: Appeal, event: AppealEvent, event_type: str, *, internal: bool
+) -> messages.MessageContext:
+    unit = session.get(Unit, appeal.unit_id)
+    enterprise = session.get(Enterprise, appeal.enterprise_id) if internal else None
+    mentions = appeal.liaison_user_id is not None and appeal.urgency == "red"  # red items @ the liaison
+    liaison = session.get(User, appeal.liaison_user_id) if mentions else None
+    return messages.MessageContext(
+        event_type=event_type,
+        number=appeal.number,
+        title=appeal.title if internal else "",
+        category=appeal.category,
+        urgency=appeal.urgency,
+        unit_name=unit.name if unit else "",
+        tier=appeal.tier,
+        status=appeal.status,
+        deadline=_deadline(appeal),
+        link=links.appeal_link(appeal.number),
+        enterprise_name=enterprise.name if enterprise else None,
+        liaison_mobile=liaison.mobile if liaison and liaison.active else None,
+        note=event.note,
+        urgency_reasons=tuple(appeal.urgency_reasons),
+    )
 
 
 def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, now: datetime) -> int:
-    """Adds one outbox row per channel subscribed to this event; returns how many. Never commits.
-
-    Channels and the dispatcher arrive with the notification capability (issue 5); until then no unit has a
-    channel, so there is nothing to enqueue.
-    """
-    return 0
+    """Adds one outbox row per channel subscribed to this event; returns how many. Never commits."""
+    event_type = rules.notification_type(event.type)
+    if event_type is None:
+        return 0
+    channels = [
+        c for c in _channels_for(session, appeal, event)
+        if rules.subscribes(c.events, c.min_urgency, event_type, appeal.urgency)
+    ]
+    contexts: dict[bool, messages.MessageContext] = {}
+    for channel in channels:
+        if channel.internal not in contexts:
+            contexts[channel.internal] = _context(session, appeal, event, event_type, internal=channel.internal)
+        ctx = contexts[channel.internal]
+        quota_mode = rules.quota_reached(
+            rules.month_sends(channel.month_key, channel.month_sends, now), channel.monthly_quota
+        )
+        hold = rules.holds_for_digest(channel.events, quota_mode, appeal.urgency)
+        session.add(
+            OutboxMessage(
+                id=new_message_id(),
+                channel_id=channel.id,  # type: ignore[arg-type]
+                appeal_id=appeal.id,
+                event_type=event_type,
+                urgency=appeal.urgency,
+                priority=rules.priority(appeal.urgency),
+                payload=messages.render(channel.kind, ctx, internal=channel.internal,
+                                        keyword=channel.keyword),
+                context=context_to_json(ctx),
+                dedupe_key=f"{event.id}:{channel.id}",
+                status=rules.OutboxStatus.pending,
+                digest_hold=hold,
+                next_attempt_at=rules.next_daily_digest(now) if hold else now,
+                created_at=now,
+            )
+        )
+    return len(channels)

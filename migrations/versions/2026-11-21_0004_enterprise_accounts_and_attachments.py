@@ -18,7 +18,7 @@ import app.db  # noqa: F401
 
 
 revision: str = '0004'
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

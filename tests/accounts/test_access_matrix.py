@@ -29,6 +29,35 @@ PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/d
 PUBLIC_PREFIXES = ("/api/v1/auth/", "/api/v1/callbacks/")
 TOKEN_REQUIRED = {("POST", "/api/v1/auth/logout")}
 XIXI_NAME = "杭州西溪智造科技有限公司"
+LOOPBACK_ROBOT = "http://127.0.0.1:9/robot/send?access_token=matrix"
+
+
+@dataclass
+class NotifyObjects:
+    channel: int
+    broken: int
+    dead: str
+    alert: int
+
+
+def _notify_objects(session: Any, now: Any) -> NotifyObjects:
+    """A 西溪街道 channel, a broken one, a dead message and an alert, for the per-id notification routes."""
+    from app.notifications.models import AdminAlert, Channel, OutboxMessage
+    from app.units.service import get_by_code
+
+    unit_id = get_by_code(session, "330106012").id
+    common = dict(unit_id=unit_id, kind="dingtalk", url=LOOPBACK_ROBOT, events=["submitted"], per_minute_budget=18,
+                  created_at=now, updated_at=now)
+    channel, broken = Channel(**common), Channel(**common, state="broken", broken_reason="token removed")
+    session.add_all([channel, broken])
+    session.flush()
+    dead = OutboxMessage(id="msg_matrixdead", channel_id=broken.id, event_type="submitted", urgency="red",
+                         payload={"msgtype": "text", "text": {"content": "诉求"}}, dedupe_key="matrix:dead",
+                         status="dead", next_attempt_at=now, created_at=now)
+    alert = AdminAlert(unit_id=unit_id, kind="channel_broken", channel_id=broken.id, message="渠道已停用", created_at=now)
+    session.add_all([dead, alert])
+    session.commit()
+    return NotifyObjects(channel.id, broken.id, dead.id, alert.id)
 
 
 @dataclass
@@ -42,6 +71,7 @@ class World:
     liaison_user_id: int
     fakes: Any
     sign_in: Callable[[str], dict[str, Any]]
+    notify: NotifyObjects
 
 
 @dataclass(frozen=True)
@@ -150,6 +180,25 @@ POLICY: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/calendar/{year}"): Case(STAFF_READ, params=lambda w: {"year": 2027}),
     ("PUT", "/api/v1/calendar/{year}"): Case(expect(city=200), params=lambda w: {"year": 2027},
                                              body=lambda w, r: {"overrides": []}),
+    # Chat channels, outbox and alerts: admins whose subtree holds the unit.
+    ("POST", "/api/v1/units/{code}/channels"): Case(ADMIN_ON_XIXI_201, params=lambda w: {"code": "330106012"},
+                                                   body=lambda w, r: {"kind": "dingtalk", "url": LOOPBACK_ROBOT,
+                                                                      "events": ["submitted"]}),
+    ("GET", "/api/v1/units/{code}/channels"): Case(ADMIN_ON_XIXI, params=lambda w: {"code": "330106012"}),
+    ("GET", "/api/v1/channels/{channel_id}"): Case(ADMIN_ON_XIXI, params=lambda w: {"channel_id": w.notify.channel}),
+    ("PATCH", "/api/v1/channels/{channel_id}"): Case(ADMIN_ON_XIXI, params=lambda w: {"channel_id": w.notify.channel},
+                                                    body=lambda w, r: {"name": "西溪街道助企群"}),
+    ("DELETE", "/api/v1/channels/{channel_id}"): Case(ADMIN_ON_XIXI,
+                                                      params=lambda w: {"channel_id": w.notify.channel}),
+    ("POST", "/api/v1/channels/{channel_id}/test"): Case(ADMIN_ON_XIXI,
+                                                         params=lambda w: {"channel_id": w.notify.channel}),
+    ("POST", "/api/v1/channels/{channel_id}/activate"): Case(ADMIN_ON_XIXI,
+                                                             params=lambda w: {"channel_id": w.notify.broken}),
+    ("GET", "/api/v1/outbox"): Case(expect(gongshu_admin=200, city=200)),
+    ("POST", "/api/v1/outbox/{msg_id}/redeliver"): Case(ADMIN_ON_XIXI, params=lambda w: {"msg_id": w.notify.dead}),
+    ("GET", "/api/v1/alerts"): Case(expect(gongshu_admin=200, city=200)),
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): Case(ADMIN_ON_XIXI,
+                                                            params=lambda w: {"alert_id": w.notify.alert}),
     # Enterprises
     ("GET", "/api/v1/enterprises"): Case(STAFF_READ, check=_within_gongshu),
     ("POST", "/api/v1/enterprises"): Case(expect(gongshu_admin=422, city=201), body=lambda w, r: {
@@ -213,8 +262,9 @@ def world(client, keys, fakes, enterprise_user, session) -> World:  # type: igno
                           headers=headers["unbound"]).json()["binding_request"]["id"]
     liaison = session.exec(select(User).where(User.name == "王晓明")).one().id
     session.rollback()
+    notify = _notify_objects(session, client.app.state.clock())
     return World(headers, appeal_a, appeal_b, attachment_a, attachment_b, request, liaison, fakes,
-                 lambda openid: wechat_sign_in(client, fakes, openid))
+                 lambda openid: wechat_sign_in(client, fakes, openid), notify)
 
 
 def _send(client, method: str, path: str, headers: dict[str, str], body: Any,  # type: ignore[no-untyped-def]

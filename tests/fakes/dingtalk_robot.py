@@ -82,6 +82,25 @@ class SyncASGITransport(httpx.BaseTransport):
         return asyncio.run(run())
 
 
+def _msg_uuid(body: bytes) -> str | None:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    uuid = data.get("msgUuid") if isinstance(data, dict) else None
+    return uuid if isinstance(uuid, str) else None
+
+
+def max_in_window(times: Sequence[float], window: float = WINDOW_S) -> int:
+    """The most requests inside any sliding window (t - window, t]."""
+    ordered, best, start = sorted(times), 0, 0
+    for end, t in enumerate(ordered):
+        while ordered[start] <= t - window:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
 def textual_content(payload: dict[str, Any]) -> str:
     """The text DingTalk scans for keywords: titles and texts of every message type [INF §1.6]."""
     msgtype = payload.get("msgtype")
@@ -122,6 +141,11 @@ class FakeDingTalkRobot:
         self.rejected: list[tuple[str, int]] = []
         self.requests = 0
         self.blocks_triggered = 0
+        # Every request: (fake time, token, errcode, msgUuid or None) — for window and duplicate checks.
+        self.log: list[tuple[float, str, int, str | None]] = []
+        # Called (outside the lock) after a message is accepted and before the reply goes out: a test can
+        # kill the sender here to simulate "the vendor accepted, the sender never heard back".
+        self.on_accept: Callable[[str, dict[str, Any]], None] | None = None
         self._robots: dict[str, _Robot] = {}
         # TestClient runs the app in another thread; uvicorn may serve several connections.
         self._lock = threading.Lock()
@@ -130,6 +154,14 @@ class FakeDingTalkRobot:
     def add_robot(self, token: str, *, secret: str | None = None, keywords: Sequence[str] = ()) -> None:
         self._robots[token] = _Robot(secret=secret, keywords=tuple(keywords))
         self.accepted.setdefault(token, [])
+
+    def block(self, token: str, seconds: float | None = None) -> None:
+        """Put a robot in the rate block now, as if someone else had flooded it."""
+        self._robots[token].blocked_until = self.clock() + (self.block_seconds if seconds is None else seconds)
+
+    def remove_robot(self, token: str) -> None:
+        """The robot is removed from the group: its token stops existing (300001/400101)."""
+        self._robots.pop(token, None)
 
     def transport(self) -> SyncASGITransport:
         return SyncASGITransport(self.app)
@@ -144,7 +176,14 @@ class FakeDingTalkRobot:
     async def _send(self, request: Request) -> JSONResponse:
         body = await request.body()  # read before locking: the lock must never span an await
         with self._lock:
+            accepted_before = sum(len(v) for v in self.accepted.values())
             code, msg = self._handle(request, body)
+            uuid = _msg_uuid(body)
+            token = request.query_params.get("access_token", "")
+            self.log.append((self.clock(), token, code, uuid))
+            fresh = sum(len(v) for v in self.accepted.values()) > accepted_before
+        if fresh and self.on_accept is not None:
+            self.on_accept(token, self.accepted[token][-1])
         return JSONResponse({"errcode": code, "errmsg": msg}, status_code=200)
 
     def _reject(self, token: str, code: int, msg: str) -> tuple[int, str]:
