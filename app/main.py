@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from app.appeals.router import router as appeals_router
 from app.auth.router import router as users_router
+from app.chatbot.router import router as chatbot_router
 from app.config import Settings, get_settings
 from app.core.health import router as health_router
 from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, install_error_handlers
@@ -71,6 +72,6 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router,
-                   sla_router):
+                   sla_router, chatbot_router):
         app.include_router(router)
     return app

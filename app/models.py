@@ -8,6 +8,7 @@ from app.appeals.models import (
     AppealStep,
     ExtensionRequest,
 )
+from app.chatbot.models import ChatbotMessage
 from app.core.models import IdempotencyRecord
 from app.auth.models import ApiKey, User
 from app.enterprises.models import Enterprise
@@ -22,6 +23,7 @@ __all__ = [
     "AppealNumberCounter",
     "AppealStep",
     "CalendarOverride",
+    "ChatbotMessage",
     "ExtensionRequest",
     "Setting",
     "SlaPolicyRecord",
