@@ -21,6 +21,7 @@ from app.notifications import signing
 log = logging.getLogger("app.chatbot")
 
 M = TypeVar("M", bound=BaseModel)
+REJECTED_HELP = "Chatbot callbacks refused before processing"
 
 
 class InvalidSignature(AppError):
@@ -33,14 +34,15 @@ def _now_ms(now: datetime) -> int:
     return int(now.timestamp() * 1000)
 
 
-def check_robot_signature(settings: Settings, timestamp: str | None, sign: str | None, *, now: datetime) -> None:
+def check_robot_signature(settings: Settings, timestamp: str | None, sign: str | None, *,
+                          now: datetime) -> None:
     """`timestamp`/`sign` headers: HMAC-SHA256 keyed by the app secret, ±1 hour (chat-protocols §2.1)."""
     secret = settings.dingtalk_app_secret.get_secret_value()
     if not secret:
-        metrics.inc("zhuqi_chatbot_rejected_total", reason="not_configured", help_text="Refused chatbot callbacks")
+        metrics.inc("zhuqi_chatbot_rejected_total", reason="not_configured", help_text=REJECTED_HELP)
         raise ServiceUnavailable("未配置钉钉应用密钥 ZHUQI_DINGTALK_APP_SECRET，无法校验机器人回调，已拒绝")
     if not signing.verify_dingtalk_callback(timestamp, sign, secret, _now_ms(now)):
-        metrics.inc("zhuqi_chatbot_rejected_total", reason="bad_signature", help_text="Refused chatbot callbacks")
+        metrics.inc("zhuqi_chatbot_rejected_total", reason="bad_signature", help_text=REJECTED_HELP)
         log.warning("robot callback refused: missing, stale or wrong timestamp/sign (timestamp=%r)",
                     (timestamp or "")[:20])
         raise InvalidSignature("请求头 timestamp/sign 缺失、与服务器时间相差超过 1 小时，或签名不匹配")
@@ -56,8 +58,7 @@ def check_card_signature(settings: Settings, timestamp: str | None, signature: s
             raise ServiceUnavailable("未配置互动卡片回调密钥 ZHUQI_DINGTALK_CARD_API_SECRET，生产环境拒绝未签名的卡片回调")
         return
     if not signing.verify_card_callback(timestamp, signature, secret, _now_ms(now)):
-        metrics.inc("zhuqi_chatbot_rejected_total", reason="bad_card_signature",
-                    help_text="Refused chatbot callbacks")
+        metrics.inc("zhuqi_chatbot_rejected_total", reason="bad_card_signature", help_text=REJECTED_HELP)
         log.warning("card callback refused: missing, stale or wrong x-ddpaas-signature")
         raise InvalidSignature("请求头 x-ddpaas-signature-timestamp/x-ddpaas-signature 缺失、过期或签名不匹配")
 

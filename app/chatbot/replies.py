@@ -106,7 +106,7 @@ def _paragraphs(message: str) -> list[str]:
     return [scrub(line) for line in message.split("\n") if line.strip()]
 
 
-# --- replies to who is asking -----------------------------------------------------------------------------------
+# --- replies to who is asking -------------------------------------------------------------------------------
 
 def unregistered(staff_id: str | None, nick: str | None) -> RobotReply:
     who = _free(nick, 20) or "您好"
@@ -143,7 +143,7 @@ def already_handled(sender: str | None) -> RobotReply:
         "这条消息已处理过，但当时的回复未能送达。请发送「查询 <诉求编号>」查看最新状态。"], sender)
 
 
-# --- appeals -----------------------------------------------------------------------------------------------------
+# --- appeals ------------------------------------------------------------------------------------------------
 
 def _overdue_mark(appeal: AppealBrief) -> str:
     return " ⚠️已超期" if appeal.sla_state == "overdue" else " ⏰即将到期" if appeal.sla_state == "due_soon" else ""
@@ -264,7 +264,7 @@ def rejected(number: str | None, message: str, sender: str | None) -> RobotReply
     return markdown("未能办理", "⚠️ 未能办理", [f"{head}{_free(message, 300)}"], sender)
 
 
-# --- interactive cards -----------------------------------------------------------------------------------------
+# --- interactive cards --------------------------------------------------------------------------------------
 
 def card(appeal: AppealBrief | None, message: str, action: str, *, handler: str | None = None,
          updated_at: datetime | None = None) -> CardCallbackReply:

@@ -1,6 +1,6 @@
-"""DingTalk callbacks. The signature is checked from the headers before the body is even read; the body is read
-raw (the app's middleware already refuses more than 1 MB) and parsed by the service, never by FastAPI, so an
-unsigned request is a 401 whatever its body."""
+"""DingTalk callbacks. The signature is checked from the headers before the body is even read; the body is
+read raw (the app's middleware already refuses more than 1 MB) and parsed by the service, never by FastAPI,
+so an unsigned request is a 401 whatever its body."""
 
 from __future__ import annotations
 
@@ -16,13 +16,18 @@ from app.errors import PROBLEM_MEDIA_TYPE, Problem, problem_responses
 
 router = APIRouter(prefix="/api/v1/callbacks", tags=["chatbot"])
 
+TIMESTAMP_DOC = "毫秒时间戳，与服务器时间相差不得超过 1 小时"
+SIGN_DOC = "Base64(HmacSHA256(appSecret, timestamp+'\\n'+appSecret))"
+CARD_TIMESTAMP_DOC = "毫秒时间戳（配置 apiSecret 时必填）"
+CARD_SIGN_DOC = "Base64(HmacSHA256(apiSecret, timestamp))"
+
 
 async def robot_body(
     request: Request,
     settings: SettingsDep,
     now: NowDep,
-    timestamp: Annotated[str | None, Header(description="毫秒时间戳，与服务器时间相差不得超过 1 小时")] = None,
-    sign: Annotated[str | None, Header(description="Base64(HmacSHA256(appSecret, timestamp+'\\n'+appSecret))")] = None,
+    timestamp: Annotated[str | None, Header(description=TIMESTAMP_DOC)] = None,
+    sign: Annotated[str | None, Header(description=SIGN_DOC)] = None,
 ) -> bytes:
     callbacks.check_robot_signature(settings, timestamp, sign, now=now)
     return await request.body()
@@ -32,8 +37,8 @@ async def card_body(
     request: Request,
     settings: SettingsDep,
     now: NowDep,
-    x_ddpaas_signature_timestamp: Annotated[str | None, Header(description="毫秒时间戳（配置 apiSecret 时必填）")] = None,
-    x_ddpaas_signature: Annotated[str | None, Header(description="Base64(HmacSHA256(apiSecret, timestamp))")] = None,
+    x_ddpaas_signature_timestamp: Annotated[str | None, Header(description=CARD_TIMESTAMP_DOC)] = None,
+    x_ddpaas_signature: Annotated[str | None, Header(description=CARD_SIGN_DOC)] = None,
 ) -> bytes:
     callbacks.check_card_signature(settings, x_ddpaas_signature_timestamp, x_ddpaas_signature, now=now)
     return await request.body()

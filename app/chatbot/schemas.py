@@ -64,7 +64,8 @@ class RobotMessageIn(BaseModel):
     conversation_id: Short | None = Field(default=None, alias="conversationId")
     conversation_type: Annotated[str, StringConstraints(max_length=8)] | None = Field(
         default=None, alias="conversationType")
-    error_code: int | Annotated[str, StringConstraints(max_length=20)] | None = Field(default=None, alias="errorCode")
+    error_code: int | Annotated[str, StringConstraints(max_length=20)] | None = Field(default=None,
+                                                                                      alias="errorCode")
     error_message: Annotated[str, StringConstraints(max_length=500)] | None = Field(default=None,
                                                                                     alias="errorMessage")
 

@@ -58,7 +58,7 @@ VERB_ACTIONS: dict[Verb, Action] = {
 DEFAULT_RESOLUTION_CODE = "已解决"
 
 
-# --- robot messages -------------------------------------------------------------------------------------------
+# --- robot messages -----------------------------------------------------------------------------------------
 
 def handle_robot_message(session: Session, message: RobotMessageIn, *, now: datetime) -> RobotReply:
     if str(message.error_code or "") == OVER_QUOTA_ERROR_CODE:
@@ -74,14 +74,13 @@ def handle_robot_message(session: Session, message: RobotMessageIn, *, now: date
     content = message.text_content
     if (message.msgtype not in (None, "text")) or content is None:
         return _finish(session, message, replies.non_text(message.msgtype, at), now=now)
-    user = _user_by_dingtalk_id(session, sender) if sender else None
-    if user is None:
+    principal = _principal_for(session, sender)
+    if principal is None:
         return _finish(session, message, replies.unregistered(sender, message.sender_nick), now=now)
-    principal = auth.principal_for_user(session, user)
     command = commands.parse(content, number_prefix=numbering.PREFIX)
     if isinstance(command, ParseError):
         reply = replies.parse_error(command.message, at)
-        return _finish(session, message, reply, now=now, user_id=user.id, verb=command.verb)
+        return _finish(session, message, reply, now=now, user_id=principal.user_id, verb=command.verb)
     if command.verb is Verb.help:
         reply = replies.help_reply(at, numbering.PREFIX)
     elif command.verb is Verb.todo:
@@ -90,14 +89,14 @@ def handle_robot_message(session: Session, message: RobotMessageIn, *, now: date
         reply = _query(session, principal, command, at, private=message.is_private)
     else:
         return _act(session, message, principal, command, now=now)
-    return _finish(session, message, reply, now=now, user_id=user.id, verb=command.verb)
+    return _finish(session, message, reply, now=now, user_id=principal.user_id, verb=command.verb)
 
 
 def _over_quota(message: RobotMessageIn) -> None:
     # No admin_alert table on this branch: the integrator wires this to the notification alerts (issue 5).
     log.warning("DingTalk robot over its message quota (errorCode 20001): %s — robot messages are paused until "
                 "the quota resets or is raised", (message.error_message or "")[:200])
-    metrics.inc("zhuqi_chatbot_over_quota_total", help_text="DingTalk robot over-quota callbacks (errorCode 20001)")
+    metrics.inc("zhuqi_chatbot_over_quota_total", help_text="DingTalk robot over-quota callbacks (20001)")
 
 
 def _find(session: Session, msg_id: str) -> ChatbotMessage | None:
@@ -150,12 +149,15 @@ def _lost_race(session: Session, message: RobotMessageIn, exc: IntegrityError, *
     return _replay(session, winner, now=now)
 
 
-def _user_by_dingtalk_id(session: Session, dingtalk_userid: str) -> User | None:
-    """An active staff user by DingTalk userId; the unit is loaded with it (principal_for_user reuses it)."""
+def _principal_for(session: Session, dingtalk_userid: str) -> Principal | None:
+    """The API's Principal of the active staff user bound to this DingTalk userId."""
+    if not dingtalk_userid:
+        return None
     query = (select(User, Unit).join(Unit, col(Unit.id) == User.unit_id)
              .where(User.dingtalk_userid == dingtalk_userid, User.active == True))  # noqa: E712 — SQL
     row = session.exec(query).first()
-    return row[0] if row else None
+    # `row` keeps the unit referenced, so principal_for_user finds it in the identity map without a query.
+    return auth.principal_for_user(session, row[0]) if row else None
 
 
 def _visible(session: Session, principal: Principal, *, number: str | None = None,
@@ -191,15 +193,15 @@ def _todo(session: Session, principal: Principal, at: str | None, *, private: bo
                            .where(*mine).group_by(Appeal.urgency, Appeal.sla_state)).all()
     for urgency, sla_state, n in grouped:
         counts["total"] += n
-        counts[urgency] = counts.get(urgency, 0) + n
+        if urgency in ("red", "yellow", "green"):
+            counts[urgency] += n
         counts["overdue"] += n if sla_state == SlaState.overdue else 0
     rank = sa.case((Appeal.urgency == Urgency.red, 0), (Appeal.urgency == Urgency.yellow, 1), else_=2)
     deadline = sa.case((Appeal.status == Status.submitted, Appeal.respond_by), else_=Appeal.resolve_by)
     rows = session.exec(select(Appeal).where(*mine)
                         .order_by(rank, deadline.nulls_last(), col(Appeal.id)).limit(TODO_LIMIT)).all()
     items = [_brief(session, a, unit, private=False) for a in rows]
-    summary = replies.TodoCounts(counts["total"], counts["red"], counts["yellow"], counts["green"], counts["overdue"])
-    return replies.todo(unit.name, summary, items, at)
+    return replies.todo(unit.name, replies.TodoCounts(**counts), items, at)
 
 
 def _query(session: Session, principal: Principal, command: Command, at: str | None, *,
@@ -294,7 +296,7 @@ def _refusal(exc: AppError, number: str, owner_name: str, action: Action, at: st
     return replies.rejected(number, exc.errors[0].message if exc.errors else (exc.detail or exc.title), at)
 
 
-# --- interactive card buttons ---------------------------------------------------------------------------------
+# --- interactive card buttons -------------------------------------------------------------------------------
 
 CARD_ACTIONS: dict[str, Action] = {"sign": Action.sign, "accept": Action.sign, "签收": Action.sign}
 CARD_VIEWS = frozenset({"view", "query", "refresh", "查看"})
@@ -316,12 +318,12 @@ def handle_card_callback(session: Session, callback: CardCallbackIn, content: Ca
                          now: datetime) -> CardCallbackReply:
     """A button on an appeal card: 签收 (sign) or 查看 (refresh the status), for the DingTalk user who clicked."""
     private = content.card_private_data
-    name = str(private.params.get("action") or (private.action_ids[0] if private.action_ids else "")).strip()[:20]
-    user = _user_by_dingtalk_id(session, callback.user_id)
-    if user is None:
+    first_id = private.action_ids[0] if private.action_ids else ""
+    name = str(private.params.get("action") or first_id).strip()[:20]
+    principal = _principal_for(session, callback.user_id)
+    if principal is None:
         session.rollback()
         return replies.card(None, "您的钉钉账号尚未登记为助企服务专员，请联系本单位管理员登记钉钉 userId。", name)
-    principal = auth.principal_for_user(session, user)
     number, appeal_id = _card_target(private.params)
     found = _visible(session, principal, number=number, appeal_id=appeal_id) if number or appeal_id else None
     if found is None:
@@ -350,10 +352,7 @@ def handle_card_callback(session: Session, callback: CardCallbackIn, content: Ca
         session.rollback()
         return replies.card(brief, text, name)
     owner = session.get(Unit, appeal.unit_id) or owner
-    metrics.inc("zhuqi_chatbot_card_actions_total", action=action.value, help_text="Card button actions performed")
-    return replies.card(_brief(session, appeal, owner, private=False), f"已{action_label(action)} {appeal.number}",
-                        name, handler=principal.label, updated_at=now)
-
-
-def action_label(action: Action) -> str:
-    return replies.action_label(action.value)
+    metrics.inc("zhuqi_chatbot_card_actions_total", action=action.value, help_text="Card actions performed")
+    done = f"已{replies.action_label(action.value)} {appeal.number}"
+    return replies.card(_brief(session, appeal, owner, private=False), done, name, handler=principal.label,
+                        updated_at=now)
