@@ -134,7 +134,9 @@ def test_request_info_return_escalate_and_extend(client, keys, robot):
     assert moved["unit_code"] == "330106" and moved["status"] == "submitted"
     # Now the district owns it: the street can no longer act on it, and is told who does.
     text = robot.say(f"进展 {c['number']} 继续跟进")
-    assert "不属于您的单位" in text or "不能「进展」" in text
+    assert "不能「进展」" in text and "没有可执行的操作" in text
+    text = robot.say(f"签收 {c['number']}")
+    assert "该诉求不属于您的单位" in text and "目前由西湖区承办" in text
 
     d = file(client, keys)
     robot.say(f"签收 {d['number']}")
