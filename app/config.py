@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     dingtalk_app_key: str = ""
     dingtalk_app_secret: SecretStr = SecretStr("")
+    # apiSecret registered for interactive-card callbacks (x-ddpaas-signature); unset → unsigned card callbacks
+    # are accepted outside prod only.
+    dingtalk_card_api_secret: SecretStr = SecretStr("")
     dingtalk_api_base: str = "https://api.dingtalk.com"
     dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
 

@@ -17,6 +17,7 @@ from app.accounts.router import router as accounts_router
 from app.appeals.router import router as appeals_router
 from app.attachments.router import router as attachments_router
 from app.auth.router import router as users_router
+from app.chatbot.router import router as chatbot_router
 from app.config import Settings, get_settings
 from app.core.health import READINESS_CHECKS
 from app.core.health import router as health_router
@@ -81,6 +82,6 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
-                   auth_router, accounts_router, attachments_router, notifications_router):
+                   auth_router, accounts_router, attachments_router, notifications_router, chatbot_router):
         app.include_router(router)
     return app

@@ -6,6 +6,7 @@ import app.accounts.models  # noqa: F401
 import app.appeals.models  # noqa: F401
 import app.attachments.models  # noqa: F401
 import app.auth.models  # noqa: F401
+import app.chatbot.models  # noqa: F401
 import app.core.models  # noqa: F401
 import app.enterprises.models  # noqa: F401
 import app.notifications.models  # noqa: F401

@@ -140,6 +140,10 @@ POLICY: dict[tuple[str, str], Case] = {
     ("POST", "/api/v1/auth/refresh"): Case(everyone(200), body=lambda w, r: {
         "refresh_token": w.sign_in("o-refresh-" + r + _fresh_code())["refresh_token"]}),
     ("POST", "/api/v1/auth/logout"): Case(ENTERPRISE_SELF),
+    # DingTalk callbacks authenticate by signature, not bearer (tests/chatbot covers signed requests): here an
+    # unsigned robot callback is refused (401) and an unsigned card callback without a body is a 422.
+    ("POST", "/api/v1/callbacks/dingtalk"): Case(everyone(401)),
+    ("POST", "/api/v1/callbacks/dingtalk/card"): Case(everyone(422)),
     # Enterprise self-service and binding
     ("GET", "/api/v1/me"): Case(ENTERPRISE_SELF),
     ("POST", "/api/v1/me/binding"): Case(expect(unbound=200, ent_b=409, ent_a=409),
@@ -286,7 +290,9 @@ def test_anonymous_is_401_everywhere_but_the_public_routes(app, client):
     for method, path in sorted(app_routes(app)):
         url = re.sub(r"\{[^}]+\}", "1", path)
         r = client.request(method, url)
-        if is_public(method, path):
+        if path.startswith("/api/v1/callbacks/"):  # signed by DingTalk, not bearer: refused unsigned, never run
+            assert r.status_code in (401, 422, 503) and "www-authenticate" not in r.headers, (method, path)
+        elif is_public(method, path):
             assert r.status_code != 401, (method, path)
         else:
             assert r.status_code == 401, (method, path, r.status_code)
