@@ -13,12 +13,15 @@ from sqlalchemy.engine import Engine
 
 from app.appeals.router import router as appeals_router
 from app.auth.router import router as users_router
+from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
 from app.core.health import router as health_router
 from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, install_error_handlers
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
+from app.problems.router import router as problems_router
+from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 
 log = logging.getLogger("app")
@@ -69,6 +72,7 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
-    for router in (health_router, units_router, users_router, enterprises_router, appeals_router):
+    for router in (health_router, units_router, users_router, enterprises_router, appeals_router, problems_router,
+                   callbacks_router, stats_router):
         app.include_router(router)
     return app
