@@ -98,7 +98,16 @@ def assign_group(session: Session, principal: Principal, group_id: int, unit_cod
     group = _for_change(session, principal, group_id)
     if group.status != "open":
         raise Conflict("问题组已办结，不能改变承办单位")
-    group.unit_id = _unit_in_reach(session, principal, unit_code, "body.unit_code").id  # type: ignore[assignment]
+    unit = _unit_in_reach(session, principal, unit_code, "body.unit_code")
+    linked = session.exec(
+        select(Appeal).join(ProblemGroupAppeal, col(ProblemGroupAppeal.appeal_id) == Appeal.id)
+        .where(ProblemGroupAppeal.group_id == group.id)
+    ).all()
+    outside = [a.number for a in linked if not _within(session, unit, a)]
+    if outside:
+        raise InvalidInput.field("body.unit_code", f"{unit.name}辖区不含已关联的诉求 {'、'.join(outside[:5])}，"
+                                                   "请交由更高层级的单位办理")
+    group.unit_id = unit.id  # type: ignore[assignment]
     group.updated_at = now
     session.add(group)
     session.commit()
@@ -132,11 +141,21 @@ def link_appeals(session: Session, principal: Principal, group_id: int, appeal_i
             continue
         if appeal.status not in OPEN_STATUSES:
             raise Conflict(f"诉求 {appeal.number} 已{_status_label(appeal.status)}，不能归入问题组")
+        if not _within(session, unit, appeal):
+            raise InvalidInput.field(f"body.appeal_ids.{position}", f"诉求 {appeal.number} 不在承办单位{unit.name}辖区内；"
+                                     "跨区域的共性问题请交由更高层级（如市级专班）办理")
         _link(session, principal, group, unit, appeal, now=now)
     group.updated_at = now
     session.add(group)
     session.commit()
     return group
+
+
+def _within(session: Session, unit: Unit, appeal: Appeal) -> bool:
+    """The group's unit must be where the appeal is collected (属地) or handled: a common problem across
+    districts is the city's to solve, so the group is handled once, at the right tier."""
+    paths = [u.path for u in (session.get(Unit, appeal.street_unit_id), session.get(Unit, appeal.unit_id)) if u]
+    return any(path.startswith(unit.path) for path in paths)
 
 
 def _status_label(status: str) -> str:

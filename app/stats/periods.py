@@ -90,9 +90,10 @@ def parse_bound(value: str | None, field: str) -> date | datetime | None:
 
 
 def resolve_period(start: str | None, end: str | None, *, now: datetime) -> Period:
-    """Defaults: `to` = now, `from` = 1 January (local) of `to`'s year. 422 for an empty or over-long period."""
+    """Defaults: `to` = today (local, whole day), `from` = 1 January of that year. 422 for an empty or over-long
+    period."""
     start, end = parse_bound(start, "query.from"), parse_bound(end, "query.to")  # type: ignore[assignment]
-    end_at = _as_end(end) if end is not None else now.astimezone(UTC)  # type: ignore[arg-type]
+    end_at = _as_end(end if end is not None else now.astimezone(SHANGHAI).date())  # type: ignore[arg-type]
     if start is not None:
         start_at = _as_start(start)  # type: ignore[arg-type]
     else:

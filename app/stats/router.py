@@ -25,7 +25,7 @@ FromQuery = Annotated[str | None, Query(
     examples=["2026-01-01"])]
 ToQuery = Annotated[str | None, Query(
     max_length=40, 
-    description="终点：日期含当日全天；ISO 8601 时间不含该时刻；默认为当前时刻", examples=["2026-11-30"])]
+    description="终点：日期含当日全天；ISO 8601 时间不含该时刻；默认为今天（含全天）", examples=["2026-11-30"])]
 UnitQuery = Annotated[str | None, Query(
     max_length=32, pattern=r"^[0-9A-Za-z_-]{2,32}$", description="单位编码（含下级）；默认为调用方所在单位",
     examples=["330106"])]

@@ -111,8 +111,8 @@ def test_period_bounds_are_half_open_in_shanghai_time(client, keys, data):
 def test_default_period_is_year_to_date(client, keys, data):
     response = client.get("/api/v1/stats/summary", headers=keys["city"])
     body = response.json()
-    assert body["from"] == "2026-01-01T00:00:00+08:00" and body["to"] == "2026-11-16T12:00:00+08:00"
-    assert body["collected"] == 12
+    assert body["from"] == "2026-01-01T00:00:00+08:00" and body["to"] == "2026-11-17T00:00:00+08:00"
+    assert body["collected"] == 12  # B2 was filed today
 
 
 @pytest.mark.parametrize(("params", "field"), [

@@ -25,10 +25,11 @@ class TestPeriods:
         p = resolve_period("2026-11-02T08:00:00+08:00", "2026-11-03T00:00:00Z", now=NOW)
         assert p.start == datetime(2026, 11, 2, 0, tzinfo=UTC) and p.end == datetime(2026, 11, 3, tzinfo=UTC)
         naive = resolve_period("2026-11-02T08:00:00", None, now=NOW)
-        assert naive.start == datetime(2026, 11, 2, 0, tzinfo=UTC) and naive.end == NOW
+        assert naive.start == datetime(2026, 11, 2, 0, tzinfo=UTC) and naive.end == local_midnight(date(2026, 11, 17))
 
     def test_default_is_year_to_date(self) -> None:
-        assert resolve_period(None, None, now=NOW) == Period(local_midnight(date(2026, 1, 1)), NOW)
+        assert resolve_period(None, None, now=NOW) == Period(local_midnight(date(2026, 1, 1)),
+                                                             local_midnight(date(2026, 11, 17)))
         # New Year's Day in Shanghai is still 2025-12-31 in UTC: the year is the local one.
         jan1 = datetime(2025, 12, 31, 17, tzinfo=UTC)
         assert resolve_period(None, None, now=jan1).first_day == date(2026, 1, 1)
