@@ -77,14 +77,9 @@ def problem_list(session: SessionDep, principal: StaffDep, settings: SettingsDep
                  limit: LimitQuery = 50, cursor: CursorQuery = None) -> ProblemListPage:
     """三张问题清单：个性问题（单个诉求）、共性问题与体制机制性问题（问题组），新的在前。"""
     secret = settings.secret_key.get_secret_value()
-    before = decode_cursor_id(cursor, secret)
-    if kind is AppealKind.individual:
-        rows = service.list_individual(session, principal, before_id=before, limit=limit + 1)
-        items = views.appeal_items(session, rows[:limit])
-    else:
-        rows = service.list_groups(session, principal, kind, before_id=before, limit=limit + 1)  # type: ignore[assignment]
-        items = views.group_items(session, rows[:limit])  # type: ignore[arg-type]
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
+    items, last_id = views.problem_list(session, principal, kind, before_id=decode_cursor_id(cursor, secret),
+                                        limit=limit)
+    next_cursor = encode_cursor({"id": last_id}, secret) if last_id is not None else None
     return ProblemListPage(kind=kind, items=items, next_cursor=next_cursor)
 
 

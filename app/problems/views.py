@@ -13,6 +13,7 @@ from app.auth import service as auth
 from app.auth.principal import Principal
 from app.enterprises.models import Enterprise
 from app.enums import AppealKind
+from app.problems import service
 from app.problems.models import ProblemGroup, ProblemGroupAppeal
 from app.problems.schemas import LinkedAppeal, ProblemGroupRead, ProblemListItem
 from app.units.models import Unit
@@ -88,3 +89,14 @@ def appeal_items(session: Session, rows: Sequence[Appeal]) -> list[ProblemListIt
         )
         for a in rows
     ]
+
+
+def problem_list(session: Session, principal: Principal, kind: AppealKind, *, before_id: int | None,
+                 limit: int) -> tuple[list[ProblemListItem], int | None]:
+    """A page of one of the three lists, and the id to continue after when there is more."""
+    if kind is AppealKind.individual:
+        appeals_page = service.list_individual(session, principal, before_id=before_id, limit=limit + 1)
+        more = appeals_page[limit - 1].id if len(appeals_page) > limit else None
+        return appeal_items(session, appeals_page[:limit]), more
+    groups = service.list_groups(session, principal, kind, before_id=before_id, limit=limit + 1)
+    return group_items(session, groups[:limit]), groups[limit - 1].id if len(groups) > limit else None

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from app.enums import CATEGORY_LABELS, Category, Status
+from app.enums import CATEGORY_LABELS, Status
 from app.stats.figures import TWO_MONTHS_DAYS, Counts, rates
 from app.stats.schemas import UnitFigures
 
@@ -57,25 +57,26 @@ def render(data: BulletinInput) -> str:
         "",
         "## 一、本周情况",
         "",
-        f"本周收集企业诉求{w.collected}个，解决{w.resolved}个，解决率{percent(wr.resolution_rate)}；"
-        f"按时办结率{percent(wr.on_time_rate)}，首次响应及时率{percent(wr.first_response_on_time_rate)}；"
-        f"企业评价{w.rated}个，满意率{percent(wr.satisfaction_rate)}。",
+        (f"本周收集企业诉求{w.collected}个，解决{w.resolved}个，解决率{percent(wr.resolution_rate)}；"
+         f"按时办结率{percent(wr.on_time_rate)}，首次响应及时率{percent(wr.first_response_on_time_rate)}；"
+         f"企业评价{w.rated}个，满意率{percent(wr.satisfaction_rate)}。"),
     ]
     if w.collected:
         u = data.week_by_urgency
-        lines += ["", f"按紧急程度：红色{u.get('red', 0)}个、黄色{u.get('yellow', 0)}个、绿色{u.get('green', 0)}个。"
-                  f"按类别：{_categories(data.week_by_category)}。"]
+        lines += ["", (f"按紧急程度：红色{u.get('red', 0)}个、黄色{u.get('yellow', 0)}个、绿色{u.get('green', 0)}个。"
+                       f"按类别：{_categories(data.week_by_category)}。")]
     open_counts = [(label, data.year_by_status.get(status, 0)) for status, label in OPEN_FOR_REPORT]
     open_total = sum(n for _, n in open_counts)
     lines += [
         "",
         "## 二、累计情况",
         "",
-        f"{data.last_day.year}年以来累计收集企业诉求{y.collected}个，解决{y.resolved}个，解决率{percent(yr.resolution_rate)}；"
-        f"{percent(yr.resolved_within_two_months_rate)}的问题在两个月（{TWO_MONTHS_DAYS}天）内完成解决，"
-        f"平均办理{'暂无' if yr.avg_working_days_to_resolve is None else yr.avg_working_days_to_resolve}个工作日；"
-        f"首次接收层级（街道）解决率{percent(yr.resolved_at_first_tier_rate)}；"
-        f"企业满意率{percent(yr.satisfaction_rate)}，重办率{percent(yr.redo_rate)}，退回率{percent(yr.return_rate)}。",
+        (f"{data.last_day.year}年以来累计收集企业诉求{y.collected}个，解决{y.resolved}个，"
+         f"解决率{percent(yr.resolution_rate)}；"
+         f"{percent(yr.resolved_within_two_months_rate)}的问题在两个月（{TWO_MONTHS_DAYS}天）内完成解决，"
+         f"平均办理{'暂无' if yr.avg_working_days_to_resolve is None else yr.avg_working_days_to_resolve}个工作日；"
+         f"首次接收层级（街道）解决率{percent(yr.resolved_at_first_tier_rate)}；"
+         f"企业满意率{percent(yr.satisfaction_rate)}，重办率{percent(yr.redo_rate)}，退回率{percent(yr.return_rate)}。"),
         "",
         f"目前仍在办理中的诉求{open_total}个"
         + (f"（{'、'.join(f'{label}{n}个' for label, n in open_counts if n)}）。" if open_total else "。"),

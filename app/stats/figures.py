@@ -28,7 +28,8 @@ class Counts:
     collected: int = 0
     resolved: int = 0
     on_time: int = 0
-    response_due: int = 0
+    responded: int = 0
+    unanswered_overdue: int = 0
     responded_on_time: int = 0
     rated: int = 0
     satisfied: int = 0
@@ -42,12 +43,20 @@ class Counts:
     def __add__(self, other: Counts) -> Counts:
         return Counts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
+    @property
+    def response_due(self) -> int:
+        """Appeals that owed a first response: answered, or unanswered past the original deadline."""
+        return self.responded + self.unanswered_overdue
+
     @classmethod
     def from_mapping(cls, row: Mapping[str, Any]) -> Counts:
         return cls(**{f.name: int(row.get(f.name) or 0) for f in fields(cls)})
 
 
 MEASURES: tuple[str, ...] = tuple(f.name for f in fields(Counts))
+# Depends on the moment of the request, so never stored in the daily rollup (app/stats/rollup.py).
+LIVE_MEASURES: tuple[str, ...] = ("unanswered_overdue",)
+STORED_MEASURES: tuple[str, ...] = tuple(m for m in MEASURES if m not in LIVE_MEASURES)
 
 
 def ratio(numerator: int, denominator: int) -> float | None:

@@ -36,6 +36,11 @@ class Period:
         return self.start.astimezone(SHANGHAI).date()
 
     @property
+    def whole_days(self) -> bool:
+        """Both bounds are Asia/Shanghai midnights, so the daily rollup answers for the period exactly."""
+        return all(t.astimezone(SHANGHAI).time() == time(0) for t in (self.start, self.end))
+
+    @property
     def last_day(self) -> date:
         """The local date of the last instant inside the period."""
         return (self.end - timedelta(microseconds=1)).astimezone(SHANGHAI).date()

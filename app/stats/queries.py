@@ -20,12 +20,13 @@ from sqlalchemy.sql.functions import FunctionElement
 from app.appeals.models import Appeal
 from app.enums import SATISFIED_RATINGS, Rating, Tier
 from app.stats.figures import MEASURES, NOT_DUE_UNANSWERED, TWO_MONTHS_DAYS
+from app.stats.models import DIMENSION_COLUMNS
 from app.stats.periods import Period
 
 DIMENSIONS = ("unit", "urgency", "category", "tier", "status")
 
 
-class local_day(FunctionElement[int]):  # noqa: N801 — reads like the SQL function it compiles to
+class local_day(FunctionElement[int]):
     """Days since 1970-01-01 of the Asia/Shanghai (fixed UTC+8) date of a timestamp."""
 
     type = sa.Integer()
@@ -47,7 +48,7 @@ def _local_day_postgresql(element: local_day, compiler: SQLCompiler, **kw: Any) 
     return f"CAST(floor((date_part('epoch', {compiler.process(column, **kw)}) + 28800) / 86400) AS INTEGER)"
 
 
-class workdays_between(FunctionElement[int]):  # noqa: N801
+class workdays_between(FunctionElement[int]):
     """Working days in (local date of start, local date of end], PostgreSQL only.
 
     The cumulative table W (app.stats.periods.workday_index) is inlined as an integer[] literal so the planner
@@ -89,8 +90,18 @@ def scope_clause(by_owner: bool, unit_ids: Sequence[int] | None) -> list[Any]:
     return [] if unit_ids is None else [scope_column(by_owner).in_(list(unit_ids))]
 
 
-def measure_columns(*, now: datetime, working_days: Any = None) -> list[Any]:
-    """The counts of app.stats.figures.Counts, as FILTERed aggregates, labelled with their names."""
+def unanswered_overdue(now: datetime) -> Any:
+    """Never signed for, original respond deadline passed, and still owed (not rejected, withdrawn or merged)."""
+    return sa.and_(
+        Appeal.responded_at.is_(None),  # type: ignore[union-attr]
+        Appeal.original_respond_by < now,  # type: ignore[operator]
+        Appeal.status.not_in(NOT_DUE_UNANSWERED),  # type: ignore[attr-defined]
+    )
+
+
+def measure_columns(*, now: datetime | None, working_days: Any = None) -> list[Any]:
+    """The counts of app.stats.figures.Counts, as FILTERed aggregates, labelled with their names. Without `now`,
+    only the stored ones (those that do not depend on the moment of the request)."""
     a = Appeal
     resolved = a.resolved_at.is_not(None)  # type: ignore[union-attr]
     count = sa.func.count
@@ -99,10 +110,8 @@ def measure_columns(*, now: datetime, working_days: Any = None) -> list[Any]:
         "resolved": count().filter(resolved),
         "on_time": count().filter(resolved, sa.or_(a.original_resolve_by.is_(None),  # type: ignore[union-attr]
                                                     a.resolved_at <= a.original_resolve_by)),  # type: ignore[operator]
-        "response_due": count().filter(sa.or_(
-            a.responded_at.is_not(None),  # type: ignore[union-attr]
-            sa.and_(a.original_respond_by < now, a.status.not_in(NOT_DUE_UNANSWERED)),  # type: ignore[operator,attr-defined]
-        )),
+        "responded": count().filter(a.responded_at.is_not(None)),  # type: ignore[union-attr]
+        "unanswered_overdue": count().filter(unanswered_overdue(now)) if now is not None else None,
         "responded_on_time": count().filter(
             a.responded_at.is_not(None),  # type: ignore[union-attr]
             sa.or_(a.original_respond_by.is_(None), a.responded_at <= a.original_respond_by),  # type: ignore[union-attr,operator]
@@ -116,10 +125,17 @@ def measure_columns(*, now: datetime, working_days: Any = None) -> list[Any]:
         "within_two_months": count().filter(
             resolved, local_day(a.resolved_at) - local_day(a.created_at) <= TWO_MONTHS_DAYS
         ),
-        "working_days": sa.func.sum(working_days).filter(resolved) if working_days is not None else sa.literal(0),
+        "working_days": (sa.func.coalesce(sa.func.sum(working_days).filter(resolved), 0)
+                         if working_days is not None else sa.literal(0)),
     }
     assert tuple(columns) == MEASURES
-    return [expr.label(name) for name, expr in columns.items()]
+    return [expr.label(name) for name, expr in columns.items() if expr is not None]
+
+
+def dimension_columns() -> list[Any]:
+    """Counts per urgency, category, tier and status code, as the rollup stores them."""
+    return [sa.func.count().filter(getattr(Appeal, dim) == code).label(name)
+            for name, (dim, code) in DIMENSION_COLUMNS.items()]
 
 
 def summary_statement(where: list[Any], *, by_owner: bool, measures: list[Any]) -> sa.CompoundSelect:
@@ -141,14 +157,15 @@ def summary_statement(where: list[Any], *, by_owner: bool, measures: list[Any]) 
     return sa.union_all(*parts)
 
 
-def working_day_pairs_statement(where: list[Any]) -> sa.Select[Any]:
-    """(filing day, resolution day, appeals) for resolved appeals: the working-day sum on databases without
-    arrays (SQLite) is folded from these few pairs in Python."""
+def working_day_pairs_statement(where: list[Any], *, by_owner: bool) -> sa.Select[Any]:
+    """(unit, filing day, resolution day, appeals) for resolved appeals: the working-day sums on databases without
+    arrays (SQLite) are folded from these few groups in Python."""
+    unit = scope_column(by_owner)
     created, resolved = local_day(Appeal.created_at), local_day(Appeal.resolved_at)
     return (
-        sa.select(created.label("created_day"), resolved.label("resolved_day"), sa.func.count().label("n"))
+        sa.select(unit, created, resolved, sa.func.count())
         .where(*where, Appeal.resolved_at.is_not(None))  # type: ignore[union-attr]
-        .group_by(created, resolved)
+        .group_by(unit, created, resolved)
     )
 
 

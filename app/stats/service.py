@@ -17,12 +17,13 @@ from app.auth.principal import Principal
 from app.core.time import SHANGHAI
 from app.db import is_postgres
 from app.enterprises.models import Enterprise
-from app.enums import Category, Status, Tier, Urgency, UnitKind
+from app.enums import Category, Status, Tier, UnitKind, Urgency
 from app.errors import NotFound
 from app.sla import service as sla_service
 from app.stats import bulletin as bulletin_text
-from app.stats import export, queries
+from app.stats import export, queries, rollup
 from app.stats.figures import Counts, rates
+from app.stats.models import DIMENSION_COLUMNS
 from app.stats.periods import (
     Bucket,
     Period,
@@ -94,11 +95,46 @@ def scope_for(session: Session, principal: Principal, unit_code: str | None) -> 
     return Scope(unit, by_owner, unit_ids, children, child_of)
 
 
-def _aggregate(session: Session, scope: Scope, period: Period, *, now: datetime) -> Figures:
+def _aggregate(session: Session, scope: Scope, period: Period, *, now: datetime, live: bool = False) -> Figures:
+    """Whole local days of an area's subtree come from the daily rollup; other periods (instants as bounds) and
+    departments are aggregated live from `appeal`. Both use the same SQL measures."""
+    if live or scope.by_owner or not period.whole_days:
+        by_key, dimensions = _aggregate_live(session, scope, period, now=now)
+    else:
+        rollup.refresh(session, now=now)
+        by_key, dimensions = _aggregate_rollup(session, scope, period, now=now)
+    end_read(session)
+    total = sum(by_key.values(), Counts())
+    per_child = {child.id: Counts() for child in scope.children}
+    for key, counts in by_key.items():
+        child = scope.child_of.get(key)
+        if child is not None:
+            per_child[child.id] += counts  # type: ignore[index]
+    return Figures(total, dimensions, [(child, per_child[child.id]) for child in scope.children])  # type: ignore[index]
+
+
+def _with_all_codes(found: dict[str, int], codes: tuple[str, ...]) -> dict[str, int]:
+    return {code: found.get(code, 0) for code in codes} | {k: n for k, n in found.items() if k not in codes}
+
+
+def _aggregate_rollup(session: Session, scope: Scope, period: Period, *,
+                      now: datetime) -> tuple[dict[int, Counts], dict[str, dict[str, int]]]:
+    by_street = rollup.read_by_street(session, period, scope.unit_ids, now=now)
+    found: dict[str, dict[str, int]] = {dim: {} for dim in DIMENSION_CODES}
+    for _, columns in by_street.values():
+        for name, n in columns.items():
+            dim, code = DIMENSION_COLUMNS[name]
+            found[dim][code] = found[dim].get(code, 0) + n
+    dimensions = {dim: _with_all_codes(found[dim], codes) for dim, codes in DIMENSION_CODES.items()}
+    return {street: counts for street, (counts, _) in by_street.items()}, dimensions
+
+
+def _aggregate_live(session: Session, scope: Scope, period: Period, *,
+                    now: datetime) -> tuple[dict[int, Counts], dict[str, dict[str, int]]]:
     where = scope.where(period)
     first = period.first_day
-    last = max(period.last_day, now.astimezone(SHANGHAI).date())
-    index = workday_index(sla_service.load_calendar(session), first, last)
+    index = workday_index(sla_service.load_calendar(session), first,
+                          max(period.last_day, now.astimezone(SHANGHAI).date()))
     postgres = is_postgres(session)
     working_days = None
     if postgres:
@@ -109,29 +145,22 @@ def _aggregate(session: Session, scope: Scope, period: Period, *, now: datetime)
     by_dim: dict[str, dict[str, Counts]] = {dim: {} for dim in queries.DIMENSIONS}
     for row in session.execute(queries.summary_statement(where, by_owner=scope.by_owner, measures=measures)).mappings():
         by_dim[row["dim"]][row["key"]] = Counts.from_mapping(row)
-    total = sum(by_dim["unit"].values(), Counts())
+    by_key = {int(key): counts for key, counts in by_dim["unit"].items()}
     if not postgres:
-        total = replace(total, working_days=_working_days_from_pairs(session, where, index, first))
-    end_read(session)
-    per_child = {child.id: Counts() for child in scope.children}
-    for key, counts in by_dim["unit"].items():
-        child = scope.child_of.get(int(key))
-        if child is not None:
-            per_child[child.id] += counts  # type: ignore[index]
-    dimensions = {
-        dim: {code: by_dim[dim].get(code, Counts()).collected for code in codes}
-        | {k: c.collected for k, c in by_dim[dim].items() if k not in codes}
-        for dim, codes in DIMENSION_CODES.items()
-    }
-    return Figures(total, dimensions, [(child, per_child[child.id]) for child in scope.children])  # type: ignore[index]
+        sums = _working_days_from_pairs(session, where, index, first, by_owner=scope.by_owner)
+        by_key = {key: replace(counts, working_days=sums.get(key, 0)) for key, counts in by_key.items()}
+    dimensions = {dim: _with_all_codes({k: c.collected for k, c in by_dim[dim].items()}, codes)
+                  for dim, codes in DIMENSION_CODES.items()}
+    return by_key, dimensions
 
 
-def _working_days_from_pairs(session: Session, where: list[Any], index: list[int], first: date) -> int:
+def _working_days_from_pairs(session: Session, where: list[Any], index: list[int], first: date, *,
+                             by_owner: bool) -> dict[int, int]:
     base, top = day_number(first), len(index) - 1
-    total = 0
-    for created_day, resolved_day, n in session.execute(queries.working_day_pairs_statement(where)).all():
-        total += n * (index[min(max(resolved_day - base, 0), top)] - index[min(max(created_day - base, 0), top)])
-    return total
+    sums: dict[int, int] = {}
+    for unit, c, r, n in session.execute(queries.working_day_pairs_statement(where, by_owner=by_owner)).all():
+        sums[unit] = sums.get(unit, 0) + n * (index[min(max(r - base, 0), top)] - index[min(max(c - base, 0), top)])
+    return sums
 
 
 def rank_units(by_unit: list[tuple[Unit, Counts]]) -> list[UnitFigures]:
@@ -180,8 +209,7 @@ def timeseries(
 ) -> StatsTimeseries:
     scope = scope_for(session, principal, unit_code)
     period = resolve_period(start, end, now=now)
-    statement = queries.daily_statement(scope.where(period), measures=queries.measure_columns(now=now))
-    per_day = {int(row["day"]): Counts.from_mapping(row) for row in session.execute(statement).mappings()}
+    per_day = _per_day(session, scope, period, now=now)
     end_read(session)
     spans = bucket_spans(period, bucket)
     span_of = {n: i for i, s in enumerate(spans) for n in range(day_number(s.first_day), day_number(s.last_day) + 1)}
@@ -200,6 +228,14 @@ def timeseries(
         ))
     return StatsTimeseries(unit_code=scope.unit.code, unit_name=scope.unit.name, period=bucket, from_=period.start,
                            to=period.end, items=items)
+
+
+def _per_day(session: Session, scope: Scope, period: Period, *, now: datetime, live: bool = False) -> dict[int, Counts]:
+    if live or scope.by_owner or not period.whole_days:
+        statement = queries.daily_statement(scope.where(period), measures=queries.measure_columns(now=now))
+        return {int(row["day"]): Counts.from_mapping(row) for row in session.execute(statement).mappings()}
+    rollup.refresh(session, now=now)
+    return rollup.read_by_day(session, period, scope.unit_ids, now=now)
 
 
 def bulletin(

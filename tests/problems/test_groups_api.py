@@ -10,7 +10,13 @@ from app.appeals.models import Appeal
 from app.callbacks.models import CallbackTask
 from app.units.models import Unit
 from tests.helpers import assert_problem
-from tests.problems.conftest import BEISHAN_ENTERPRISE, CHENGXIANG_ENTERPRISE, HUSHU_ENTERPRISE, KANGQIAO_ENTERPRISE, XIXI_ENTERPRISE
+from tests.problems.conftest import (
+    BEISHAN_ENTERPRISE,
+    CHENGXIANG_ENTERPRISE,
+    HUSHU_ENTERPRISE,
+    KANGQIAO_ENTERPRISE,
+    XIXI_ENTERPRISE,
+)
 
 GROUP = {"kind": "common", "title": "多家企业夏季用电负荷指标不足",
          "description": "湖墅、康桥、西溪、城厢街道多家制造企业反映迎峰度夏期间用电负荷指标不足。", "unit_code": "330100"}

@@ -9,7 +9,12 @@ from sqlmodel import select
 
 from app.appeals.models import Appeal
 from tests.helpers import assert_problem
-from tests.problems.conftest import CHENGXIANG_ENTERPRISE, HUSHU_ENTERPRISE, KANGQIAO_ENTERPRISE, XIXI_ENTERPRISE
+from tests.problems.conftest import (
+    CHENGXIANG_ENTERPRISE,
+    HUSHU_ENTERPRISE,
+    KANGQIAO_ENTERPRISE,
+    XIXI_ENTERPRISE,
+)
 
 POWER = ("夏季用电负荷指标不足被要求错峰限产", "企业因用电指标不足被迫限产，请求协调增加用电负荷")
 

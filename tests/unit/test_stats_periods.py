@@ -10,7 +10,15 @@ from app.errors import InvalidInput
 from app.sla.calendar import WorkingCalendar
 from app.stats import bulletin
 from app.stats.figures import Counts, rates, ratio
-from app.stats.periods import Bucket, Period, bucket_spans, iso_week, local_midnight, resolve_period, workday_index
+from app.stats.periods import (
+    Bucket,
+    Period,
+    bucket_spans,
+    iso_week,
+    local_midnight,
+    resolve_period,
+    workday_index,
+)
 
 NOW = datetime(2026, 11, 16, 4, 0, tzinfo=UTC)  # Monday 12:00 Shanghai
 
@@ -63,7 +71,7 @@ def test_workday_index_matches_the_official_calendar_across_national_day() -> No
     calendar = WorkingCalendar()
     first = date(2026, 9, 20)
     index = workday_index(calendar, first, date(2026, 10, 31))
-    for c in range(0, 20):
+    for c in range(20):
         for r in range(c, 40, 3):
             start, end = first + timedelta(days=c), first + timedelta(days=r)
             assert index[r] - index[c] == calendar.working_days_between(start, end), (start, end)
