@@ -78,7 +78,7 @@ def render(data: BulletinInput) -> str:
          f"首次接收层级（街道）解决率{percent(yr.resolved_at_first_tier_rate)}；"
          f"企业满意率{percent(yr.satisfaction_rate)}，重办率{percent(yr.redo_rate)}，退回率{percent(yr.return_rate)}。"),
         "",
-        f"目前仍在办理中的诉求{open_total}个"
+        f"今年收集的诉求中，目前仍在办理的{open_total}个"
         + (f"（{'、'.join(f'{label}{n}个' for label, n in open_counts if n)}）。" if open_total else "。"),
     ]
     if data.ranking:

@@ -63,8 +63,8 @@ $$"""
     return [
         function,
         f"CREATE TRIGGER appeal_stats_insert AFTER INSERT ON appeal REFERENCING NEW TABLE AS new_rows {each}",
-        "CREATE TRIGGER appeal_stats_update AFTER UPDATE ON appeal "
-        f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {each}",
+        ("CREATE TRIGGER appeal_stats_update AFTER UPDATE ON appeal "
+         f"REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows {each}"),
         f"CREATE TRIGGER appeal_stats_delete AFTER DELETE ON appeal REFERENCING OLD TABLE AS old_rows {each}",
     ]
 
@@ -73,14 +73,14 @@ def _sqlite_triggers() -> list[str]:
     insert = "INSERT INTO appeal_stats_dirty (day, street_unit_id)"
     new_day, old_day = SQLITE_DAY.format(row="NEW"), SQLITE_DAY.format(row="OLD")
     return [
-        f"CREATE TRIGGER appeal_stats_insert AFTER INSERT ON appeal BEGIN "
-        f"{insert} VALUES ({new_day}, NEW.street_unit_id); END",
-        f"CREATE TRIGGER appeal_stats_update AFTER UPDATE OF {', '.join(STAT_COLUMNS)} ON appeal BEGIN "
-        f"{insert} VALUES ({new_day}, NEW.street_unit_id); "
-        f"{insert} SELECT {old_day}, OLD.street_unit_id "
-        "WHERE OLD.created_at IS NOT NEW.created_at OR OLD.street_unit_id IS NOT NEW.street_unit_id; END",
-        f"CREATE TRIGGER appeal_stats_delete AFTER DELETE ON appeal BEGIN "
-        f"{insert} VALUES ({old_day}, OLD.street_unit_id); END",
+        (f"CREATE TRIGGER appeal_stats_insert AFTER INSERT ON appeal BEGIN "
+         f"{insert} VALUES ({new_day}, NEW.street_unit_id); END"),
+        (f"CREATE TRIGGER appeal_stats_update AFTER UPDATE OF {', '.join(STAT_COLUMNS)} ON appeal BEGIN "
+         f"{insert} VALUES ({new_day}, NEW.street_unit_id); "
+         f"{insert} SELECT {old_day}, OLD.street_unit_id "
+         "WHERE OLD.created_at IS NOT NEW.created_at OR OLD.street_unit_id IS NOT NEW.street_unit_id; END"),
+        (f"CREATE TRIGGER appeal_stats_delete AFTER DELETE ON appeal BEGIN "
+         f"{insert} VALUES ({old_day}, OLD.street_unit_id); END"),
     ]
 
 

@@ -101,7 +101,7 @@ class TestBulletin:
         assert "按紧急程度：红色2个、黄色3个、绿色2个。" in md
         # year to date: A1–A10 and B1 (B2 is after the week)
         assert "2026年以来累计收集企业诉求11个，解决4个，解决率36.4%；100.0%的问题在两个月（60天）内完成解决，平均办理4.0个工作日" in md
-        assert "目前仍在办理中的诉求5个（待签收3个、办理中2个）。" in md
+        assert "今年收集的诉求中，目前仍在办理的5个（待签收3个、办理中2个）。" in md
         assert "| 1 | 拱墅区 | 4 | 1 | 25.0% | 0.0% | 50.0% |" in md
         assert "本周新增红色诉求2个" in md and "本周有1个诉求未在时限内首次响应" in md
 

@@ -96,5 +96,5 @@ def test_bulletin_without_appeals_reads_well() -> None:
         week=Counts(), week_by_category={}, week_by_urgency={}, year=Counts(), year_by_status={}, ranking=[],
     ))
     assert "本周收集企业诉求0个，解决0个，解决率暂无" in text
-    assert "目前仍在办理中的诉求0个。" in text and "## 三、工作提示" in text and "运行平稳" in text
+    assert "今年收集的诉求中，目前仍在办理的0个。" in text and "## 三、工作提示" in text and "运行平稳" in text
     assert bulletin.percent(0.9178) == "91.8%" and bulletin.percent(None) == "暂无"
