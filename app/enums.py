@@ -112,3 +112,19 @@ class Role(StrEnum):
 
 
 ADMIN_ROLES: frozenset[Role] = frozenset({Role.city_admin, Role.district_admin, Role.street_admin})
+
+
+class Rating(StrEnum):
+    """An enterprise's rating of a resolved appeal (in-app or on the phone callback 回访)."""
+
+    satisfied = "satisfied"
+    basically_satisfied = "basically_satisfied"
+    dissatisfied = "dissatisfied"
+
+
+RATING_LABELS: dict[Rating, str] = {
+    Rating.satisfied: "满意",
+    Rating.basically_satisfied: "基本满意",
+    Rating.dissatisfied: "不满意",
+}
+SATISFIED_RATINGS: frozenset[Rating] = frozenset({Rating.satisfied, Rating.basically_satisfied})

@@ -18,6 +18,7 @@ from app.appeals.router import router as appeals_router
 from app.attachments.router import router as attachments_router
 from app.auth.router import router as users_router
 from app.chatbot.router import router as chatbot_router
+from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
 from app.core.health import READINESS_CHECKS
 from app.core.health import router as health_router
@@ -28,6 +29,8 @@ from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
 from app.sla.router import router as sla_router
+from app.problems.router import router as problems_router
+from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 
 log = logging.getLogger("app")
@@ -82,6 +85,7 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
-                   auth_router, accounts_router, attachments_router, notifications_router, chatbot_router):
+                   auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
+                   problems_router, callbacks_router, stats_router):
         app.include_router(router)
     return app

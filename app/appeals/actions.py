@@ -9,6 +9,7 @@ from datetime import datetime, time
 from sqlmodel import col, select
 
 from app.appeals.events import record_event
+from app.callbacks import service as callbacks
 from app.appeals.lifecycle import (
     MAX_EXTENSION_DAYS,
     MAX_EXTENSIONS,
@@ -96,6 +97,7 @@ def resolve(ctx: Context) -> None:
     before, after = _set_status(ctx, Status.resolved)
     _event(ctx, "resolved", from_status=before, to_status=after,
            note=f"【{ctx.data.resolution_code}】{ctx.data.public_reply}", data={"resolution_code": a.resolution_code})
+    callbacks.create_callback_task_for(ctx.session, a, now=ctx.now)  # 回访: the district's callers phone the enterprise
 
 
 def return_(ctx: Context) -> None:
@@ -250,6 +252,7 @@ def rate(ctx: Context) -> None:
     a, rating = ctx.appeal, Rating(ctx.data.rating)
     a.rating = rating
     label = RATING_LABELS[rating] + (f"：{ctx.data.comment}" if ctx.data.comment else "")
+    callbacks.close_callback_task_for(ctx.session, a, reason=f"企业已评价（{RATING_LABELS[rating]}）", now=ctx.now)
     if rating is not Rating.dissatisfied:
         a.closed_at = ctx.now
         before, after = _set_status(ctx, Status.closed)
@@ -275,6 +278,7 @@ def reopen_for_redo(ctx: Context, *, note: str) -> None:
 
 
 def close(ctx: Context) -> None:
+    callbacks.close_callback_task_for(ctx.session, ctx.appeal, reason="已结案", now=ctx.now)
     ctx.appeal.closed_at = ctx.now
     before, after = _set_status(ctx, Status.closed)
     _event(ctx, "closed", from_status=before, to_status=after, note=ctx.data.note or "管理员结案")
@@ -288,6 +292,7 @@ def reject(ctx: Context) -> None:
 
 
 def withdraw(ctx: Context) -> None:
+    callbacks.close_callback_task_for(ctx.session, ctx.appeal, reason="企业已撤回", now=ctx.now)
     ctx.appeal.closed_at = ctx.now
     before, after = _set_status(ctx, Status.withdrawn)
     _event(ctx, "withdrawn", from_status=before, to_status=after, note=ctx.data.reason or ctx.data.note or "企业撤回")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from app.enums import OPEN_STATUSES, Category, Status, Tier
+from app.enums import OPEN_STATUSES, RATING_LABELS, Category, Rating, Status, Tier  # noqa: F401 (re-exported)
 
 
 class Action(StrEnum):
@@ -88,16 +88,6 @@ TRANSITIONS: Mapping[Action, Transition] = MappingProxyType({
 
 RESOLUTION_CODES: tuple[str, ...] = ("已解决", "部分解决", "已解释答复", "暂不具备解决条件", "非政府职责")
 
-
-class Rating(StrEnum):
-    satisfied = "satisfied"  # 满意
-    basically_satisfied = "basically_satisfied"  # 基本满意
-    dissatisfied = "dissatisfied"  # 不满意 → redo
-
-
-RATING_LABELS: Mapping[Rating, str] = MappingProxyType(
-    {Rating.satisfied: "满意", Rating.basically_satisfied: "基本满意", Rating.dissatisfied: "不满意"}
-)
 
 # Extension limits (延期): how many approved extensions, and how many working days in all.
 MAX_EXTENSIONS = 2

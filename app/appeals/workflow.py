@@ -104,8 +104,6 @@ def perform_action(
     if_match: int | None = None,
     via: str | None = None,
 ) -> Appeal:
-    from app.appeals.actions import HANDLERS
-
     appeal = load_for_update(session, principal, appeal_id)
     if if_match is not None and if_match != appeal.version:
         raise PreconditionFailed(f"If-Match 版本 {if_match} 与当前版本 {appeal.version} 不一致")
@@ -121,11 +119,33 @@ def perform_action(
         )
     if not may(transition.who, principal, appeal, owner, session, data):
         raise Forbidden(f"您无权对该诉求执行「{transition.label}」")
+    _apply(session, principal, appeal, owner, action, data, now=now, via=via)
+    session.commit()
+    return appeal
+
+
+def _apply(session: Session, principal: Principal, appeal: Appeal, owner: Unit, action: Action, data: ActionIn, *,
+           now: datetime, via: str | None) -> None:
+    from app.appeals.actions import HANDLERS
+
     expected = appeal.version
     HANDLERS[action](Context(session, principal, appeal, owner, data, now, via))
     save(session, appeal, expected_version=expected, now=now)
-    session.commit()
-    return appeal
+
+
+def apply_on_behalf(session: Session, principal: Principal, appeal: Appeal, action: Action, data: ActionIn, *,
+                    now: datetime, via: str, also_from: frozenset[Status] = frozenset()) -> None:
+    """An action taken by a process that has already decided who may act — a common-problem group resolving its
+    linked appeals, a phone callback recording the enterprise's rating. The transition table still applies; the
+    caller holds the row (loaded in its transaction) and commits. `also_from` widens the sources for that process
+    (a group resolves linked appeals nobody has signed for yet)."""
+    transition = TRANSITIONS[action]
+    if Status(appeal.status) not in transition.sources | also_from:
+        raise InvalidTransition(f"诉求 {appeal.number} 当前状态为「{_status_label(Status(appeal.status))}」，"
+                                f"不能{transition.label}", current_status=appeal.status, allowed_actions=[])
+    owner = session.get(Unit, appeal.unit_id)
+    assert owner is not None
+    _apply(session, principal, appeal, owner, action, data, now=now, via=via)
 
 
 def _status_label(status: Status) -> str:

@@ -1,0 +1,1 @@
+"""Phone callbacks (回访) after an appeal is resolved."""
