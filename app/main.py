@@ -19,6 +19,8 @@ from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, ins
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
+from app.pages import web as pages_web
+from app.pages.router import router as pages_router
 from app.sla.router import router as sla_router
 from app.units.router import router as units_router
 
@@ -71,6 +73,7 @@ def create_app(
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router,
-                   sla_router):
+                   sla_router, pages_router):
         app.include_router(router)
+    app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")
     return app

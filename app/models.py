@@ -11,6 +11,7 @@ from app.appeals.models import (
 from app.core.models import IdempotencyRecord
 from app.auth.models import ApiKey, User
 from app.enterprises.models import Enterprise
+from app.pages.models import PageLinkToken, PageSession
 from app.sla.models import CalendarOverride, Setting, SlaPolicyRecord
 from app.units.models import Unit
 
@@ -27,6 +28,8 @@ __all__ = [
     "SlaPolicyRecord",
     "Enterprise",
     "IdempotencyRecord",
+    "PageLinkToken",
+    "PageSession",
     "Unit",
     "User",
 ]
