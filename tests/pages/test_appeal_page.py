@@ -167,3 +167,12 @@ def test_no_session_shows_the_sign_in_page_with_dingtalk_login(app, submit, sett
     assert 'action="/m/session/dingtalk"' in html and 'action="/m/session/api-key"' in html
     assert f'name="next" value="/m/appeals/{appeal["number"]}?action=sign"' in html
     assert 'src="/static/m.js?v=' in html and "zq_pre" in response.headers["set-cookie"]
+
+
+def test_everything_typed_by_people_is_escaped(client, keys, submit, browser_for):
+    appeal = submit(title='<script>alert("t")</script>', description='<img src=x onerror=alert(1)>')
+    api_action(client, keys, "xixi_liaison", appeal["id"], "sign")
+    api_action(client, keys, "xixi_liaison", appeal["id"], "progress", note='"><svg onload=alert(2)>')
+    html = browser_for("xixi_liaison").get(f"/m/appeals/{appeal['number']}").text
+    assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
+    assert "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;" in html and "&#34;&gt;&lt;svg onload=alert(2)&gt;" in html

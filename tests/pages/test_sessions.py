@@ -238,3 +238,33 @@ class TestSessionLifetime:
             browser = new_browser(app)
             browser.cookies.set("zq_session", value)
             assert browser.get(f"/m/appeals/{appeal['number']}").status_code == 401
+
+
+def test_racing_redemptions_of_one_link_let_exactly_one_in(db, session, settings, clock, submit):
+    """Two browsers open the same link at the same moment: the primary key on page_link_token.jti decides."""
+    import threading
+
+    from sqlmodel import Session
+
+    appeal = submit()
+    token = _link(session, settings, clock, appeal["number"]).split("?t=")[1]
+    barrier, results = threading.Barrier(2), []
+
+    def redeem() -> None:
+        with Session(db, expire_on_commit=False) as own:
+            barrier.wait()
+            try:
+                service.redeem_link(own, secret=settings.secret_key.get_secret_value(), token=token,
+                                    number=appeal["number"], now=clock.now, current=None)
+                results.append("in")
+            except service.LinkRefused as exc:
+                results.append(exc.reason.value)
+
+    threads = [threading.Thread(target=redeem) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == ["in", "used"]
+    session.expire_all()
+    assert len(session.exec(select(PageSession)).all()) == 1
