@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     dingtalk_card_api_secret: SecretStr = SecretStr("")
     dingtalk_api_base: str = "https://api.dingtalk.com"
     dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
+    dingtalk_corp_id: str = ""  # the org's corpId, for dd.requestAuthCode on the liaison page (H5 免登)
 
     webhook_allowed_hosts: str = ""
     allow_loopback_webhooks: bool = False

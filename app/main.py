@@ -28,6 +28,8 @@ from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
+from app.pages import web as pages_web
+from app.pages.router import router as pages_router
 from app.sla.router import router as sla_router
 from app.problems.router import router as problems_router
 from app.stats.router import router as stats_router
@@ -79,13 +81,14 @@ def create_app(
     app.state.engine = engine
     app.state.clock = clock or system_clock
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
-    links.configure(settings.public_base_url)
+    links.configure(settings)
     READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
-                   problems_router, callbacks_router, stats_router):
+                   problems_router, callbacks_router, stats_router, pages_router):
         app.include_router(router)
+    app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")
     return app

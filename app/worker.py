@@ -73,7 +73,7 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     from app.db import make_engine
     from app.notifications import links
 
-    links.configure(settings.public_base_url)
+    links.configure(settings)
     engine = make_engine(settings.database_url)
     if once:
         for job in registered_jobs():

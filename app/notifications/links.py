@@ -1,28 +1,28 @@
-"""Links in chat messages point at the mini-program/H5 page of an appeal.
+"""Links in chat messages open the liaison's page of an appeal (/m/appeals/{number}) with a one-time token, so a
+liaison outside DingTalk can open it from the message (app.pages.service.link_for).
 
-Services have no settings, so the public base URL is configured once per process: create_app() and the
-worker call configure(); until then it falls back to the environment's settings.
+Services have no settings, so the process's settings (public base URL, the key that signs the tokens) are
+configured once: create_app() and the worker call configure(); until then the environment's settings apply.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from datetime import datetime
 
-_base_url: str | None = None
+from sqlmodel import Session
 
+from app.appeals.models import Appeal
+from app.config import Settings, get_settings
 
-def configure(public_base_url: str) -> None:
-    global _base_url
-    _base_url = public_base_url.rstrip("/")
-
-
-def base_url() -> str:
-    if _base_url is None:
-        from app.config import get_settings
-
-        return get_settings().public_base_url.rstrip("/")
-    return _base_url
+_settings: Settings | None = None
 
 
-def appeal_link(number: str) -> str:
-    return f"{base_url()}/m/appeals/{quote(number, safe='')}"
+def configure(settings: Settings) -> None:
+    global _settings
+    _settings = settings
+
+
+def appeal_link(session: Session, appeal: Appeal, *, now: datetime) -> str:
+    from app.pages.service import link_for
+
+    return link_for(session, appeal, now=now, settings=_settings or get_settings())

@@ -57,7 +57,7 @@ def _deadline(appeal: Appeal) -> datetime | None:
 
 
 def _context(
-    session: Session, appeal: Appeal, event: AppealEvent, event_type: str, *, internal: bool
+    session: Session, appeal: Appeal, event: AppealEvent, event_type: str, *, internal: bool, now: datetime
 ) -> messages.MessageContext:
     unit = session.get(Unit, appeal.unit_id)
     enterprise = session.get(Enterprise, appeal.enterprise_id) if internal else None
@@ -73,7 +73,7 @@ def _context(
         tier=appeal.tier,
         status=appeal.status,
         deadline=_deadline(appeal),
-        link=links.appeal_link(appeal.number),
+        link=links.appeal_link(session, appeal, now=now),
         enterprise_name=enterprise.name if enterprise else None,
         liaison_mobile=liaison.mobile if liaison and liaison.active else None,
         note=event.note,
@@ -93,7 +93,8 @@ def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, n
     contexts: dict[bool, messages.MessageContext] = {}
     for channel in channels:
         if channel.internal not in contexts:
-            contexts[channel.internal] = _context(session, appeal, event, event_type, internal=channel.internal)
+            contexts[channel.internal] = _context(session, appeal, event, event_type, internal=channel.internal,
+                                                  now=now)
         ctx = contexts[channel.internal]
         quota_mode = rules.quota_reached(
             rules.month_sends(channel.month_key, channel.month_sends, now), channel.monthly_quota

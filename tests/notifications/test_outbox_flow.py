@@ -37,7 +37,11 @@ def test_filed_appeal_reaches_the_group_signed_chinese_and_pii_free(client, keys
     card = message["actionCard"]  # submitted: the liaison must act, so a card with 查看/签收 buttons
     assert card["title"].startswith("新诉求待签收") and appeal["number"] in card["text"]
     assert "西溪街道" in card["text"] and "能源" in card["text"]
-    assert card["btns"][0]["actionURL"] == f"https://zhuqi.example.gov.cn/m/appeals/{appeal['number']}"
+    view_url = card["btns"][0]["actionURL"]
+    assert view_url.startswith(f"https://zhuqi.example.gov.cn/m/appeals/{appeal['number']}?t=")
+    # The link opens the liaison's page: its one-time token signs the liaison in (then the clean URL).
+    opened = client.get(view_url.removeprefix("https://zhuqi.example.gov.cn"), follow_redirects=False)
+    assert opened.status_code == 303 and opened.headers["location"].endswith(f"/m/appeals/{appeal['number']}")
     text = json.dumps(message, ensure_ascii=False)
     assert not contains_pii(text) and XIXI_ENTERPRISE not in text and "西溪智造" not in text
 

@@ -1,0 +1,224 @@
+"""The liaison's mobile pages (/m/…). HTML, not part of the API contract (include_in_schema=False).
+
+Every POST carries a CSRF token: bound to the session (HMAC of the session id), or before sign-in to a
+pre-session nonce cookie. Errors of the workflow come back as the same page with a readable message and the
+error's status code; success redirects (303) back to the page.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
+
+from app.appeals.lifecycle import Action
+from app.config import Settings
+from app.deps import NowDep, SessionDep, SettingsDep
+from app.errors import AppError, Forbidden, NotFound
+from app.pages import forms, present, service, tokens, view, web
+from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkLogin, DingTalkNotConfigured
+from app.pages.service import LinkRefused, UnknownDingTalkUser, Viewer
+
+router = APIRouter(include_in_schema=False)
+NUMBER = re.compile(r"^[A-Za-z0-9-]{1,20}$")
+LINK_NOTICES = {
+    tokens.LinkTokenError.expired: "链接已过期（有效期 72 小时）。",
+    tokens.LinkTokenError.used: "链接已被使用过（每个链接只能打开一次）。",
+    tokens.LinkTokenError.wrong_appeal: "链接与该诉求不符。",
+    tokens.LinkTokenError.bad_signature: "链接无效。",
+    tokens.LinkTokenError.malformed: "链接不完整或已损坏。",
+}
+
+
+def get_viewer(request: Request, session: SessionDep, now: NowDep) -> Viewer | None:
+    return service.current_viewer(session, request.cookies.get(web.SESSION_COOKIE), now=now)
+
+
+def posted_form(
+    csrf: Annotated[str | None, Form()] = None, version: Annotated[str | None, Form()] = None,
+    note: Annotated[str | None, Form()] = None, public: Annotated[str | None, Form()] = None,
+    resolution_code: Annotated[str | None, Form()] = None, public_reply: Annotated[str | None, Form()] = None,
+    reason: Annotated[str | None, Form()] = None, target_unit_code: Annotated[str | None, Form()] = None,
+    days: Annotated[str | None, Form()] = None, decision: Annotated[str | None, Form()] = None,
+) -> forms.PostedForm:
+    values = {"note": note, "public": public, "resolution_code": resolution_code, "public_reply": public_reply,
+              "reason": reason, "target_unit_code": target_unit_code, "days": days, "decision": decision}
+    return forms.PostedForm(csrf=csrf, version=version, values={k: v for k, v in values.items() if v is not None})
+
+
+ViewerDep = Annotated[Viewer | None, Depends(get_viewer)]
+FormDep = Annotated[forms.PostedForm, Depends(posted_form)]
+FormField = Annotated[str | None, Form()]
+
+
+def _secret(settings: Settings) -> str:
+    return settings.secret_key.get_secret_value()
+
+
+def _session_csrf(settings: Settings, viewer: Viewer) -> str:
+    return tokens.csrf_token(_secret(settings), "s:" + viewer.cookie_value)
+
+
+def _pre_ok(request: Request, settings: Settings, csrf: str | None) -> bool:
+    nonce = request.cookies.get(web.PRE_COOKIE)
+    return tokens.check_csrf(_secret(settings), "pre:" + nonce if nonce else None, csrf)
+
+
+def notice(request: Request, title: str, message: str, *, status_code: int, lines: tuple[str, ...] = ()) -> Response:
+    return web.page(request, "m/notice.html", {"title": title, "message": message, "lines": lines},
+                    status_code=status_code)
+
+
+def signin(request: Request, settings: Settings, *, next_path: str, message: str | None = None,
+           status_code: int = 401) -> Response:
+    nonce = request.cookies.get(web.PRE_COOKIE) or tokens.new_nonce()
+    response = web.page(request, "m/signin.html", {
+        "next": tokens.safe_next(next_path), "message": message,
+        "csrf": tokens.csrf_token(_secret(settings), "pre:" + nonce),
+        "dingtalk": bool(settings.dingtalk_corp_id and settings.dingtalk_app_key),
+        "corp_id": settings.dingtalk_corp_id, "client_id": settings.dingtalk_app_key,
+    }, status_code=status_code)
+    if request.cookies.get(web.PRE_COOKIE) != nonce:
+        web.set_pre_cookie(response, nonce, settings)
+    return response
+
+
+def render_appeal(request: Request, session: Session, settings: Settings, viewer: Viewer, number: str, *,
+                  now: datetime, status_code: int = 200, error: str | None = None, flash: str | None = None,
+                  open_action: str | None = None, values: dict[str, str] | None = None) -> Response:
+    try:
+        appeal = view.appeal_page(session, viewer, number, now=now)
+    except NotFound:
+        return notice(request, "诉求不存在", "诉求不存在或不在您的权限范围内。", status_code=404)
+    return web.page(request, "m/appeal.html", {
+        "p": appeal, "csrf": _session_csrf(settings, viewer), "error": error, "flash": flash,
+        "open_action": open_action, "values": values or {}, "resolution_codes": present.RESOLUTION_CHOICES,
+        "path": tokens.appeal_path(number),
+    }, status_code=status_code)
+
+
+@router.get("/m/appeals/{number}", response_class=HTMLResponse)
+def appeal_page(number: str, request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,
+                viewer: ViewerDep, t: str | None = None, action: str | None = None,
+                done: str | None = None) -> Response:
+    if not NUMBER.match(number):
+        return notice(request, "诉求不存在", "诉求不存在或不在您的权限范围内。", status_code=404)
+    focus = action if action in {a.value for a in present.PAGE_ACTIONS} else None
+    clean = tokens.appeal_path(number) + (f"?action={focus}" if focus else "")
+    if t is not None:
+        return _redeem(request, session, settings, viewer, number, t, now=now, clean=clean)
+    if viewer is None or not viewer.may_open(number):
+        return signin(request, settings, next_path=clean)
+    flash = present.SUCCESS_TEXT.get(Action(done)) if done in {a.value for a in present.PAGE_ACTIONS} else None
+    return render_appeal(request, session, settings, viewer, number, now=now, flash=flash, open_action=focus)
+
+
+def _redeem(request: Request, session: Session, settings: Settings, viewer: Viewer | None, number: str,
+            token: str, *, now: datetime, clean: str) -> Response:
+    try:
+        new = service.redeem_link(session, secret=_secret(settings), token=token, number=number, now=now,
+                                  current=viewer)
+    except LinkRefused as exc:
+        if viewer is not None and viewer.may_open(number):
+            return web.redirect(clean)  # already signed in: an old link just opens the page
+        return signin(request, settings, next_path=clean, message=LINK_NOTICES[exc.reason])
+    response = web.redirect(clean)  # the token leaves the address bar at once
+    if new is not None:
+        web.set_session_cookie(response, new.cookie_value, expires_at=new.expires_at, now=now, settings=settings)
+    return response
+
+
+@router.post("/m/appeals/{number}/actions/{action}", response_class=HTMLResponse)
+def post_action(number: str, action: str, request: Request, session: SessionDep, now: NowDep,
+                settings: SettingsDep, viewer: ViewerDep, form: FormDep) -> Response:
+    page_action = next((a for a in present.PAGE_ACTIONS if a.value == action), None)
+    if page_action is None or not NUMBER.match(number):
+        return notice(request, "页面不存在", "没有这个操作。", status_code=404)
+    if viewer is None or not viewer.may_open(number):
+        return signin(request, settings, next_path=tokens.appeal_path(number), message="登录已过期，请重新登录后再提交。")
+    if not tokens.check_csrf(_secret(settings), "s:" + viewer.cookie_value, form.csrf):
+        return notice(request, "页面已过期", "页面已过期或来源不明（CSRF 校验失败），未做任何修改。请返回刷新后重试。",
+                      status_code=403)
+    try:
+        service.act(session, viewer, number, page_action, forms.to_action_in(page_action, form),
+                    version=forms.to_version(form), now=now)
+    except NotFound:
+        return notice(request, "诉求不存在", "诉求不存在或不在您的权限范围内。", status_code=404)
+    except AppError as exc:
+        return render_appeal(request, session, settings, viewer, number, now=now, status_code=exc.status_code,
+                             error=forms.describe(exc), open_action=page_action.value, values=form.values)
+    return web.redirect(f"{tokens.appeal_path(number)}?done={page_action.value}")
+
+
+@router.get("/m/", response_class=HTMLResponse)
+def home(request: Request, settings: SettingsDep, viewer: ViewerDep) -> Response:
+    if viewer is None:
+        return signin(request, settings, next_path="/m/", status_code=200)
+    return web.page(request, "m/home.html", {"viewer": viewer, "csrf": _session_csrf(settings, viewer)})
+
+
+def dingtalk_client(request: Request) -> DingTalkLogin:
+    client: DingTalkLogin | None = getattr(request.app.state, "dingtalk_login", None)
+    if client is None:
+        s: Settings = request.app.state.settings
+        client = DingTalkLogin(app_key=s.dingtalk_app_key, app_secret=s.dingtalk_app_secret.get_secret_value(),
+                               api_base=s.dingtalk_api_base, oapi_base=s.dingtalk_oapi_base,
+                               transport=getattr(request.app.state, "dingtalk_transport", None))
+        request.app.state.dingtalk_login = client
+    return client
+
+
+@router.post("/m/session/dingtalk", response_class=HTMLResponse)
+def sign_in_dingtalk(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,
+                     code: FormField = None, csrf: FormField = None, next: FormField = None) -> Response:
+    target = tokens.safe_next(next)
+    if not _pre_ok(request, settings, csrf):
+        return signin(request, settings, next_path=target, message="页面已过期，请重新打开。", status_code=403)
+    try:
+        if not code or len(code) > 128:
+            raise BadAuthCode("钉钉登录码缺失")
+        identity = dingtalk_client(request).identify(code, now=now)
+        new = service.sign_in_dingtalk(session, identity, now=now)
+    except UnknownDingTalkUser as exc:
+        who = exc.identity.name or "您"
+        return notice(request, "钉钉账号未登记", f"{who}的钉钉账号还没有登记为服务专员或管理员，暂时不能查看诉求。",
+                      lines=(f"您的钉钉 userId：{exc.identity.userid}",
+                             "请把这个 userId 发给本单位管理员，请其在助企系统中为您登记（用户的 dingtalk_userid）。"),
+                      status_code=403)
+    except DingTalkError as exc:
+        status = 401 if isinstance(exc, BadAuthCode) else 503 if isinstance(exc, DingTalkNotConfigured) else 502
+        return signin(request, settings, next_path=target, message=exc.message, status_code=status)
+    response = web.redirect(target)
+    web.set_session_cookie(response, new.cookie_value, expires_at=new.expires_at, now=now, settings=settings)
+    return response
+
+
+@router.post("/m/session/api-key", response_class=HTMLResponse)
+def sign_in_api_key(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,
+                    api_key: FormField = None, csrf: FormField = None, next: FormField = None) -> Response:
+    target = tokens.safe_next(next)
+    if not _pre_ok(request, settings, csrf):
+        return signin(request, settings, next_path=target, message="页面已过期，请重新打开。", status_code=403)
+    try:
+        new = service.sign_in_api_key(session, (api_key or "").strip(), now=now)
+    except AppError as exc:
+        status = 403 if isinstance(exc, Forbidden) else 401
+        return signin(request, settings, next_path=target, message=exc.detail or exc.title, status_code=status)
+    response = web.redirect(target)
+    web.set_session_cookie(response, new.cookie_value, expires_at=new.expires_at, now=now, settings=settings)
+    return response
+
+
+@router.post("/m/session/logout", response_class=HTMLResponse)
+def sign_out(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep, viewer: ViewerDep,
+             csrf: FormField = None) -> Response:
+    if viewer is not None and not tokens.check_csrf(_secret(settings), "s:" + viewer.cookie_value, csrf):
+        return notice(request, "页面已过期", "CSRF 校验失败，未退出。请返回刷新后重试。", status_code=403)
+    service.sign_out(session, viewer.cookie_value if viewer else None, now=now)
+    response = notice(request, "已退出", "您已退出登录。", status_code=200)
+    web.clear_session_cookie(response, settings)
+    return response
