@@ -73,9 +73,11 @@ def render(data: BulletinInput) -> str:
         "",
         (f"{data.last_day.year}年以来累计收集企业诉求{y.collected}个，解决{y.resolved}个，"
          f"解决率{percent(yr.resolution_rate)}；"
-         f"{percent(yr.resolved_within_two_months_rate)}的问题在两个月（{TWO_MONTHS_DAYS}天）内完成解决，"
-         f"平均办理{'暂无' if yr.avg_working_days_to_resolve is None else yr.avg_working_days_to_resolve}个工作日；"
-         f"首次接收层级（街道）解决率{percent(yr.resolved_at_first_tier_rate)}；"
+         + (f"{percent(yr.resolved_within_two_months_rate)}的问题在两个月（{TWO_MONTHS_DAYS}天）内完成解决，"
+            f"平均办理{yr.avg_working_days_to_resolve}个工作日；"
+            if yr.resolved_within_two_months_rate is not None and yr.avg_working_days_to_resolve is not None
+            else "尚无已解决的诉求，两个月内解决率和平均办理时长暂无；")
+         + f"首次接收层级（街道）解决率{percent(yr.resolved_at_first_tier_rate)}；"
          f"企业满意率{percent(yr.satisfaction_rate)}，重办率{percent(yr.redo_rate)}，退回率{percent(yr.return_rate)}。"),
         "",
         f"今年收集的诉求中，目前仍在办理的{open_total}个"
