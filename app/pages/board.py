@@ -108,7 +108,8 @@ class Board:
     trend: Markup
     urgency: Markup
     category: Markup
-    units: Markup | None
+    units: Markup | None  # child units; a street has none and shows its appeals' statuses instead
+    status: Markup | None
     ranking: list[RankRow]
     rank_headers: list[str]
     attention: list[AttentionRow]
@@ -218,6 +219,11 @@ def category_svg(summary: StatsSummary) -> str:
     return charts.bar_chart(bars, title=f"{summary.unit_name} 诉求类别分布")
 
 
+def status_svg(summary: StatsSummary) -> str:
+    bars = [charts.Bar(label, summary.by_status.get(code, 0)) for code, label in STATUS_LABELS.items()]
+    return charts.bar_chart(bars, title=f"{summary.unit_name} 办理状态分布（当前状态）")
+
+
 def units_svg(summary: StatsSummary) -> str:
     bars = [charts.Bar(row.unit_name, row.collected, part=row.resolved, note=f"{row.collected}（解决 {row.resolved}）")
             for row in summary.by_unit]
@@ -263,6 +269,7 @@ def present(data: DashboardData, *, unit: str | None, start: str | None, end: st
         headline=headline(s), secondary=secondary(s),
         trend=Markup(trend_svg(data.weeks)), urgency=Markup(urgency_svg(s)), category=Markup(category_svg(s)),
         units=Markup(units_svg(s)) if data.has_children else None,
+        status=None if data.has_children else Markup(status_svg(s)),
         ranking=ranking(s.by_unit, start=start, end=end), rank_headers=[label for _, label in RANK_RATES],
         attention=attention(data.attention.items), attention_truncated=data.attention.truncated,
         bulletin_week=data.bulletin.week, bulletin=Markup(markdown.to_html(data.bulletin.markdown, heading_offset=1)),

@@ -137,7 +137,8 @@ def test_district_and_street_pages(data, browser_for):
     assert ATTENTION.findall(gongshu) == [data["A6"]]  # 康桥 only
     assert '<a href="/dashboard?from=2026-11-02&amp;to=2026-11-15">拱墅区</a>' in gongshu  # breadcrumb up to its own
     street = browser_for("xixi_admin").get("/dashboard", params=PERIOD).text
-    assert 'id="ranking"' not in street and "西溪街道没有下级区域单位" in street and street.count("<svg") == 3
+    assert 'id="ranking"' not in street and "西溪街道没有下级区域单位" in street and street.count("<svg") == 4
+    assert 'aria-label="西溪街道 办理状态分布（当前状态）"' in street and "<title>已撤回：1</title>" in street
     assert street.count("<option ") == 1
 
 
@@ -203,6 +204,7 @@ def test_a_link_session_is_refused_with_a_clear_page(bind_liaison, app, session,
     appeal = submit()  # 西溪街道, liaison 王晓明
     browser = _redeem(app, session, settings, clock, appeal["number"], bind_liaison=bind_liaison)
     assert browser.get(f"/m/appeals/{appeal['number']}").status_code == 200  # the link works for its appeal …
+    assert 'href="/dashboard"' not in browser.get("/m/").text
     response = browser.get("/dashboard")  # … and for nothing else
     assert response.status_code == 403
     html = response.text
@@ -213,6 +215,7 @@ def test_a_link_session_is_refused_with_a_clear_page(bind_liaison, app, session,
         "next": "/dashboard"})
     assert signed.status_code == 303 and signed.headers["location"] == "/dashboard"
     assert browser.get("/dashboard").status_code == 200
+    assert 'href="/dashboard"' in browser.get("/m/").text  # the admin's home links to it; a link session's did not
 
 
 class TestEscapingAndHeaders:
