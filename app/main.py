@@ -29,6 +29,7 @@ from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
 from app.pages import web as pages_web
+from app.pages.dash_router import router as dashboard_router
 from app.pages.router import router as pages_router
 from app.sla.router import router as sla_router
 from app.problems.router import router as problems_router
@@ -88,7 +89,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
-                   problems_router, callbacks_router, stats_router, pages_router):
+                   problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(router)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")
     return app

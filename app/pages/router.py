@@ -59,7 +59,7 @@ def _secret(settings: Settings) -> str:
     return settings.secret_key.get_secret_value()
 
 
-def _session_csrf(settings: Settings, viewer: Viewer) -> str:
+def session_csrf(settings: Settings, viewer: Viewer) -> str:
     return tokens.csrf_token(_secret(settings), "s:" + viewer.cookie_value)
 
 
@@ -74,10 +74,15 @@ def notice(request: Request, title: str, message: str, *, status_code: int, line
 
 
 def signin(request: Request, settings: Settings, *, next_path: str, message: str | None = None,
-           status_code: int = 401) -> Response:
+           status_code: int = 401, title: str | None = None, viewer: Viewer | None = None) -> Response:
+    """The sign-in page: the mobile one, or the desktop one when the next page is the dashboard."""
     nonce = request.cookies.get(web.PRE_COOKIE) or tokens.new_nonce()
-    response = web.page(request, "m/signin.html", {
-        "next": tokens.safe_next(next_path), "message": message,
+    target = tokens.safe_next(next_path)
+    template = "dash/signin.html" if target.startswith("/dashboard") else "m/signin.html"
+    response = web.page(request, template, {
+        "next": target, "message": message, "title": title,
+        "viewer_label": viewer.principal.label if viewer else None,
+        "logout_csrf": session_csrf(settings, viewer) if viewer else None,
         "csrf": tokens.csrf_token(_secret(settings), "pre:" + nonce),
         "dingtalk": bool(settings.dingtalk_corp_id and settings.dingtalk_app_key),
         "corp_id": settings.dingtalk_corp_id, "client_id": settings.dingtalk_app_key,
@@ -95,7 +100,7 @@ def render_appeal(request: Request, session: Session, settings: Settings, viewer
     except NotFound:
         return notice(request, "诉求不存在", "诉求不存在或不在您的权限范围内。", status_code=404)
     return web.page(request, "m/appeal.html", {
-        "p": appeal, "csrf": _session_csrf(settings, viewer), "error": error, "flash": flash,
+        "p": appeal, "csrf": session_csrf(settings, viewer), "error": error, "flash": flash,
         "open_action": open_action, "values": values or {}, "resolution_codes": present.RESOLUTION_CHOICES,
         "path": tokens.appeal_path(number),
     }, status_code=status_code)
@@ -158,7 +163,7 @@ def post_action(number: str, action: str, request: Request, session: SessionDep,
 def home(request: Request, settings: SettingsDep, viewer: ViewerDep) -> Response:
     if viewer is None:
         return signin(request, settings, next_path="/m/", status_code=200)
-    return web.page(request, "m/home.html", {"viewer": viewer, "csrf": _session_csrf(settings, viewer)})
+    return web.page(request, "m/home.html", {"viewer": viewer, "csrf": session_csrf(settings, viewer)})
 
 
 def dingtalk_client(request: Request) -> DingTalkLogin:

@@ -1,8 +1,9 @@
 """HTTP edge of the pages: the Jinja environment, our static files, cookies and security headers.
 
 No page loads anything from another origin. CSS is inlined into each page (one round trip on a slow phone) and
-allowed by its hash; scripts come only from /static (no inline script at all), so the CSP is `'self'` plus
-that one hash.
+allowed by its hash (base.css everywhere, dash.css on the dashboard as well); scripts come only from /static (no
+inline script at all), so the CSP is `'self'` plus those two hashes. Charts are inline SVG drawn by the server
+(charts.py), coloured by classes, never by `style` attributes (which the CSP would block).
 """
 
 from __future__ import annotations
@@ -29,11 +30,17 @@ SESSION_COOKIE = "zq_session"
 PRE_COOKIE = "zq_pre"  # binds the CSRF token of the sign-in forms before a session exists
 PRE_COOKIE_SECONDS = 24 * 3600
 INLINE_CSS = (STATIC_DIR / "base.css").read_text(encoding="utf-8")
-_CSS_HASH = base64.b64encode(hashlib.sha256(INLINE_CSS.encode()).digest()).decode()
+DASH_CSS = (STATIC_DIR / "dash.css").read_text(encoding="utf-8")  # the desktop dashboard's additions
+
+
+def _css_hash(css: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+
+
 CSP = (
     "default-src 'none'; script-src 'self'; "
-    f"style-src 'self' 'sha256-{_CSS_HASH}'; img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    f"style-src 'self' {_css_hash(INLINE_CSS)} {_css_hash(DASH_CSS)}; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
@@ -56,6 +63,7 @@ templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 templates.env.globals.update(
     inline_css=INLINE_CSS,
+    dash_css=DASH_CSS,
     asset=lambda name: f"{STATIC_PREFIX}/{name}?v={ASSET_VERSIONS.get(name, '0')}",
 )
 

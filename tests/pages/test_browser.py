@@ -1,5 +1,6 @@
-"""A real browser: headless Chromium (Debian's package) driven by Playwright's Python package, on a phone-sized
-viewport, against uvicorn serving the app on 127.0.0.1 with a SQLite file.
+"""A real browser: headless Chromium (Debian's package) driven by Playwright's Python package, against uvicorn serving
+the app on 127.0.0.1 with a SQLite file: the liaison's page on a phone-sized viewport, the task force's dashboard on a
+desktop one.
 
 Skipped only when Chromium or Playwright is not installed — and then loudly (a pytest warning here, a banner from
 .ci/run). When .ci/run managed to install both it sets ZHUQI_BROWSER_REQUIRED=1, and a missing browser fails.
@@ -8,6 +9,7 @@ Screenshots go to $ZHUQI_SCREENSHOT_DIR (default: the system temp dir), never in
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -27,6 +29,7 @@ pytestmark = pytest.mark.browser
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "zh-CN"}
+DESKTOP = {"viewport": {"width": 1366, "height": 900}, "locale": "zh-CN"}
 DINGTALK_UA = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
                "Mobile/15E148 AliApp(DingTalk/7.6.0) language/zh-Hans")
 
@@ -256,4 +259,65 @@ def test_outside_dingtalk_the_sign_in_page_explains_the_ways_in(chromium: Any, s
     assert page.locator("#dd-status").is_hidden()
     _shot(page, "sign-in-outside-dingtalk")
     assert problems == []
+    context.close()
+
+
+def test_district_admin_signs_in_and_the_dashboard_shows_the_apis_figures(chromium: Any, served: Served) -> None:
+    from sqlmodel import Session
+
+    from app.auth.service import create_api_key
+    from tests.helpers import appeal_body
+
+    with Session(served.engine) as session:
+        _, admin_key = create_api_key(session, role="district_admin", unit_code="330106", name="看板", now=served.clock.now)
+        _, street_key = create_api_key(session, role="street_admin", unit_code="330106012", name="西溪",
+                                       now=served.clock.now)
+    with httpx.Client(base_url=served.base_url, headers={"Authorization": f"Bearer {street_key}"}) as street:
+        # one more appeal of 西溪街道, signed and resolved, so that the rates are not all empty
+        created = street.post("/api/v1/appeals", json=appeal_body(title="看板测试：办结一件")).json()
+        for action, body in (("sign", {}), ("resolve", {"resolution_code": "已解决", "public_reply": "已办结。"})):
+            assert street.post(f"/api/v1/appeals/{created['id']}/actions/{action}", json=body).status_code == 200
+
+    context = chromium.new_context(**DESKTOP)
+    page = context.new_page()
+    problems = _watch(page)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{served.base_url}/dashboard")
+    assert page.locator("h1").inner_text() == "登录数据看板"
+    page.locator("#api_key").fill(admin_key)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_url(f"{served.base_url}/dashboard")
+    page.wait_for_selector("#headline")
+
+    api = httpx.get(f"{served.base_url}/api/v1/stats/summary", headers={"Authorization": f"Bearer {admin_key}"}).json()
+    assert api["unit_name"] == "西湖区" and api["collected"] >= 2 and api["resolved"] >= 1
+    cards = page.locator("#headline .fig, #secondary .fig2")
+    seen = {}
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        key, value = card.get_attribute("data-key"), card.get_attribute("data-value")
+        text = card.locator(".val, b").inner_text()
+        expected = api[key]
+        shown = "—" if expected is None else f"{expected * 100:.1f}%" if key.endswith("_rate") else str(expected)
+        assert (json.loads(value), text) == (expected, shown), key
+        seen[key] = text
+    assert {"collected", "resolved", "resolution_rate", "on_time_rate", "satisfaction_rate",
+            "first_response_on_time_rate", "redo_rate"} <= set(seen)
+    assert page.locator("#unit-name").inner_text() == "西湖区助企服务数据看板"
+    ranking = page.locator("#ranking tbody tr")
+    assert [ranking.nth(i).get_attribute("data-unit") for i in range(ranking.count())] == \
+        [row["unit_code"] for row in api["by_unit"]]
+    urgency = page.locator("#by-urgency g.row > title").all_text_contents()
+    assert urgency == [f"{label}：{api['by_urgency'][code]}" for code, label in
+                       (("red", "红色"), ("yellow", "黄色"), ("green", "绿色"))]
+    trend = page.locator("#trend svg").bounding_box()
+    assert trend is not None and trend["width"] > 1100 and trend["height"] > 200  # drawn, at the page's width
+    assert "助企服务周报" in page.locator("#bulletin").inner_text()
+    _shot(page, "dashboard-district-admin")
+
+    assert all(url.startswith(served.base_url) for url in requested), requested
+    assert problems == []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 1366, f"the dashboard is {width}px wide on a 1366px screen"
     context.close()
