@@ -10,7 +10,7 @@ Layout:
     tokens.py                  PURE: link tokens, session ids, CSRF tokens, safe redirects
     present.py                 PURE: labels, countdowns and which page actions to offer
     service.py                 use cases: sessions, link tokens, the appeal page, page actions
-    dingtalk.py                the H5 免登 exchange with DingTalk (httpx, app-token cache)
+    dingtalk.py                the H5 免登 answers as the page shows them (the exchange is accounts.vendors)
     router.py                  thin routes (excluded from the OpenAPI contract)
     charts.py                  PURE: series → inline SVG strings (bars, weekly trend), every text escaped
     markdown.py                PURE: the bulletin's markdown → safe HTML (escape first, then a small subset)

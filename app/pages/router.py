@@ -20,7 +20,9 @@ from app.config import Settings
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import AppError, Forbidden, NotFound
 from app.pages import forms, present, service, tokens, view, web
-from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkLogin, DingTalkNotConfigured
+from app.accounts import vendors
+from app.pages import dingtalk
+from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkNotConfigured
 from app.pages.service import LinkRefused, UnknownDingTalkUser, Viewer
 
 router = APIRouter(include_in_schema=False)
@@ -166,17 +168,6 @@ def home(request: Request, settings: SettingsDep, viewer: ViewerDep) -> Response
     return web.page(request, "m/home.html", {"viewer": viewer, "csrf": session_csrf(settings, viewer)})
 
 
-def dingtalk_client(request: Request) -> DingTalkLogin:
-    client: DingTalkLogin | None = getattr(request.app.state, "dingtalk_login", None)
-    if client is None:
-        s: Settings = request.app.state.settings
-        client = DingTalkLogin(app_key=s.dingtalk_app_key, app_secret=s.dingtalk_app_secret.get_secret_value(),
-                               api_base=s.dingtalk_api_base, oapi_base=s.dingtalk_oapi_base,
-                               transport=getattr(request.app.state, "dingtalk_transport", None))
-        request.app.state.dingtalk_login = client
-    return client
-
-
 @router.post("/m/session/dingtalk", response_class=HTMLResponse)
 def sign_in_dingtalk(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,
                      code: FormField = None, csrf: FormField = None, next: FormField = None) -> Response:
@@ -186,7 +177,7 @@ def sign_in_dingtalk(request: Request, session: SessionDep, now: NowDep, setting
     try:
         if not code or len(code) > 128:
             raise BadAuthCode("钉钉登录码缺失")
-        identity = dingtalk_client(request).identify(code, now=now)
+        identity = dingtalk.identify(vendors.from_app_state(request.app.state), code, now=now)
         new = service.sign_in_dingtalk(session, identity, now=now)
     except UnknownDingTalkUser as exc:
         who = exc.identity.name or "您"

@@ -230,8 +230,8 @@ def test_dingtalk_sign_in_script_inside_the_dingtalk_webview(chromium: Any, serv
     from tests.pages.test_dingtalk import FakeDingTalk
 
     fake = FakeDingTalk()
-    served.app.state.dingtalk_transport = httpx.MockTransport(fake)
-    served.app.state.dingtalk_login = None
+    served.app.state.http_transport = httpx.MockTransport(fake)
+    served.app.state.dingtalk_token_cache = None
     number = "ZQ2026-000001"
     context = chromium.new_context(**PHONE, user_agent=DINGTALK_UA)
     context.add_init_script("""window.dd = {ready: function (f) { f(); }, requestAuthCode: function (o) {

@@ -10,7 +10,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkLogin, DingTalkNotConfigured
+from app.accounts.vendors import AppTokenCache, VendorClients
+from app.config import Settings
+from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkNotConfigured, identify
 from tests.pages.conftest import csrf_of, new_browser, offered
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
@@ -58,9 +60,22 @@ def fake() -> FakeDingTalk:
     return FakeDingTalk()
 
 
-def _client(fake: FakeDingTalk, secret: str = "dingsecret") -> DingTalkLogin:
-    return DingTalkLogin(app_key="dingappkey", app_secret=secret, api_base="https://api.dingtalk.com",
-                         oapi_base="https://oapi.dingtalk.com", transport=httpx.MockTransport(fake))
+class _Login:
+    """The page's exchange over the shared vendor client, as the route builds it (one token cache)."""
+
+    def __init__(self, fake: FakeDingTalk, *, key: str = "dingappkey", secret: str = "dingsecret") -> None:
+        settings = Settings(dingtalk_app_key=key, dingtalk_app_secret=SecretStr(secret))
+        self.clients = VendorClients(settings, token_cache=AppTokenCache(), transport=httpx.MockTransport(fake))
+
+    def identify(self, code: str, *, now: datetime):  # type: ignore[no-untyped-def]
+        return identify(self.clients, code, now=now)
+
+    def app_token(self, *, now: datetime) -> str:
+        return self.clients._dingtalk_app_token(now)
+
+
+def _client(fake: FakeDingTalk, secret: str = "dingsecret") -> _Login:
+    return _Login(fake, secret=secret)
 
 
 class TestClient:
@@ -92,17 +107,16 @@ class TestClient:
         assert fake.calls["/v1.0/oauth2/accessToken"] == 2 and fake.calls["/topapi/v2/user/getuserinfo"] == 2
 
     def test_bad_app_credentials(self, fake):
-        with pytest.raises(DingTalkError, match="凭据无效"):
+        with pytest.raises(DingTalkError, match="凭证有误"):
             _client(fake, secret="wrong").identify("code-wang", now=NOW)
 
     def test_unreachable(self, fake):
         fake.down = True
-        with pytest.raises(DingTalkError, match="暂时无法连接钉钉"):
+        with pytest.raises(DingTalkError, match="连接失败"):
             _client(fake).identify("code-wang", now=NOW)
 
     def test_not_configured(self, fake):
-        client = DingTalkLogin(app_key="", app_secret="", api_base="https://a", oapi_base="https://b",
-                               transport=httpx.MockTransport(fake))
+        client = _Login(fake, key="", secret="")
         with pytest.raises(DingTalkNotConfigured):
             client.identify("code-wang", now=NOW)
         assert not fake.calls
@@ -112,7 +126,7 @@ class TestClient:
 def dingtalk_app(app, settings, fake):
     settings.dingtalk_app_key, settings.dingtalk_corp_id = "dingappkey", "ding123corp"
     settings.dingtalk_app_secret = SecretStr("dingsecret")
-    app.state.dingtalk_transport = httpx.MockTransport(fake)
+    app.state.http_transport = httpx.MockTransport(fake)
     return app
 
 
@@ -171,7 +185,7 @@ class TestSignInRoute:
     def test_dingtalk_down_is_a_readable_502(self, dingtalk_app, fake):
         fake.down = True
         response = _sign_in(new_browser(dingtalk_app), "code-wang")
-        assert response.status_code == 502 and "暂时无法连接钉钉" in response.text
+        assert response.status_code == 502 and "钉钉登录服务连接失败，请稍后重试" in response.text
 
     def test_sign_in_page_carries_what_the_script_needs(self, dingtalk_app):
         html = new_browser(dingtalk_app).get("/m/").text
