@@ -159,10 +159,11 @@ def app_env(database_url: str, **extra: str) -> dict[str, str]:
 @contextmanager
 def serve(target: str, env: dict[str, str], *, workers: int = 2, ready_path: str = "/healthz",
           log_path: Path | None = None, code_dir: Path = REPO) -> Iterator[str]:
-    """Runs `uvicorn --factory target` with the same settings for every server we compare; yields its URL.
+    """Runs uvicorn on the app factory `target` with the same settings for every server we compare; yields its URL.
     `code_dir` serves another copy of the code (e.g. the commit before an optimisation) for a before/after."""
     port = free_port()
-    cmd = [sys.executable, "-m", "uvicorn", target, "--factory", "--host", "127.0.0.1", "--port", str(port),
+    # The launcher of `zhuqi serve` (uvicorn with TCP_NODELAY kept for --workers N, see app.core.serving).
+    cmd = [sys.executable, "-m", "app.core.serving", target, "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
     full_env = {**os.environ, **env, "PYTHONPATH": str(code_dir)}
     log = open(log_path or os.devnull, "ab")  # noqa: SIM115 — closed below
