@@ -15,7 +15,7 @@ from app.appeals.router import router as appeals_router
 from app.auth.router import router as users_router
 from app.config import Settings, get_settings
 from app.core.health import router as health_router
-from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, install_error_handlers
+from app.core.http import BodySizeLimitMiddleware, NulByteGuard, RequestContextMiddleware, install_error_handlers
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
@@ -69,6 +69,7 @@ def create_app(
     app.state.clock = clock or system_clock
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulByteGuard)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router,
                    sla_router):

@@ -156,6 +156,8 @@ def update_user(session: Session, principal: Principal, user_id: int, data: User
         if other is not None and other.id != user.id:
             raise Conflict(f"钉钉用户 {changes['dingtalk_userid']} 已绑定到其他用户")
     for field, value in changes.items():
+        if value is None and field in ("name", "active"):  # mobile and dingtalk_userid may be cleared
+            raise InvalidInput.field(f"body.{field}", "不能为 null")
         setattr(user, field, value)
     session.add(user)
     session.commit()
