@@ -162,6 +162,9 @@ def serve(target: str, env: dict[str, str], *, workers: int = 2, ready_path: str
     """Runs uvicorn on the app factory `target` with the same settings for every server we compare; yields its URL.
     `code_dir` serves another copy of the code (e.g. the commit before an optimisation) for a before/after."""
     port = free_port()
+    launcher = code_dir / "app" / "core" / "serving.py"
+    if not launcher.exists():  # an older copy of the code (--compare): serve it the same way
+        shutil.copy(REPO / "app" / "core" / "serving.py", launcher)
     # The launcher of `zhuqi serve` (uvicorn with TCP_NODELAY kept for --workers N, see app.core.serving).
     cmd = [sys.executable, "-m", "app.core.serving", target, "--host", "127.0.0.1", "--port", str(port),
            "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
