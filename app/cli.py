@@ -48,7 +48,7 @@ def cmd_seed_demo(_: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    from app.core import serving
 
     _migrate()
     if args.demo:
@@ -56,8 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # In-process sweeper and dispatcher unless the operator runs `zhuqi worker` separately.
     os.environ.setdefault("ZHUQI_RUN_WORKERS_IN_PROCESS", "true")
     get_settings.cache_clear()
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level="info")
+    serving.run("app.main:create_app", host=args.host, port=args.port, workers=args.workers)
     return 0
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel
+
+T = TypeVar("T")
 
 # Explicit, stable constraint names so Alembic diffs are reproducible on both databases.
 NAMING_CONVENTION = {
@@ -87,3 +90,22 @@ def iter_session(engine: Engine) -> Iterator[Session]:
 
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+_MEMO = "zhuqi.memo"
+
+
+def memo(session: Session, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+    """Reference data read several times by one use case (policies, the calendar, the unit ladder) is loaded
+    once per transaction: the memo lives in the session and is dropped at every commit and rollback, so the
+    next transaction reads fresh rows and nothing is cached across requests or processes."""
+    cache: dict[tuple[Any, ...], Any] = session.info.setdefault(_MEMO, {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]  # type: ignore[no-any-return]
+
+
+@event.listens_for(OrmSession, "after_commit")
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_memo(session: OrmSession, *_: Any) -> None:
+    session.info.pop(_MEMO, None)

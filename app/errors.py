@@ -152,7 +152,11 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         502: "上游服务返回异常 Bad gateway (vendor answered something unusable)",
         503: "服务暂时不可用 Service unavailable, retry later",
     }
+    # Every route behind authentication may answer 401, 404 (not found, or outside the caller's reach: DESIGN §8)
+    # and 422. Errors are sent as application/problem+json, so the Problem schema is declared there too, where
+    # clients and schema-driven tests look for it.
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
     return {
-        s: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: {}}, "description": descriptions[s]}
-        for s in (401, 422, *statuses)
+        s: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: problem}, "description": descriptions[s]}
+        for s in sorted({401, 404, 422, *statuses})
     }

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
@@ -22,7 +22,13 @@ from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
 from app.core.health import READINESS_CHECKS
 from app.core.health import router as health_router
-from app.core.http import BodySizeLimitMiddleware, RequestContextMiddleware, install_error_handlers
+from app.core.http import (
+    BodySizeLimitMiddleware,
+    NulByteGuard,
+    RequestContextMiddleware,
+    install_error_handlers,
+    reject_repeated_query_parameters,
+)
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
@@ -76,6 +82,7 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         generate_unique_id_function=_operation_id,
+        dependencies=[Depends(reject_repeated_query_parameters)],
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -86,6 +93,7 @@ def create_app(
     READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(NulByteGuard)
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,

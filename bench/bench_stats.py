@@ -205,15 +205,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-n", type=int, default=1_000_000, help="appeals to seed (default 1,000,000)")
-    parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--database-url", default=os.environ.get("ZHUQI_BENCH_DATABASE_URL"))
-    args = parser.parse_args()
-    if not args.database_url or not args.database_url.startswith("postgresql"):
-        parser.error("set ZHUQI_BENCH_DATABASE_URL (or --database-url) to a scratch PostgreSQL database")
-
+def measure(database_url: str, n: int, calls: int = 20) -> dict[str, tuple[int, float, float]]:
+    """Seeds (unless already seeded with n bench appeals) and times the summary: {case: (appeals, p50, p99)}."""
     from fastapi.testclient import TestClient
 
     from app.auth.service import create_api_key
@@ -222,12 +215,12 @@ def main() -> int:
     from app.db import make_engine
     from app.main import create_app
 
-    engine = make_engine(args.database_url)
+    engine = make_engine(database_url)
     migrate.upgrade(engine)
-    seed(engine, args.n)
+    seed(engine, n)
     with Session(engine, expire_on_commit=False) as session:
         _, token = create_api_key(session, role="city_admin", unit_code="330100", name="bench", now=NOW)  # type: ignore[arg-type]
-    app = create_app(Settings(database_url=args.database_url, env="test", secret_key="b" * 40), engine=engine,
+    app = create_app(Settings(database_url=database_url, env="test", secret_key="b" * 40), engine=engine,
                      clock=lambda: NOW)
     everything = {"from": "2024-11-01", "to": "2026-11-20"}
     cases: dict[str, tuple[dict[str, str], int]] = {  # name: (query, appeals changed before each call)
@@ -237,27 +230,51 @@ def main() -> int:
         "district all": ({**everything, "unit": "330106"}, 0),
     }
     rng = random.Random(1)
-    results = []
+    results: dict[str, tuple[int, float, float]] = {}
     with TestClient(app) as client:
         headers = {"Authorization": f"Bearer {token}"}
         for name, (params, changes) in cases.items():
             times = []
-            for i in range(args.calls + 2):
+            for i in range(calls + 2):
                 if changes:
-                    _change_appeals(engine, rng, changes, args.n)
+                    _change_appeals(engine, rng, changes, n)
                 started = time.perf_counter()
                 response = client.get("/api/v1/stats/summary", params=params, headers=headers)
                 elapsed = (time.perf_counter() - started) * 1000
                 assert response.status_code == 200, response.text
                 if i >= 2:  # two warm-up calls
                     times.append(elapsed)
-            body = response.json()
-            results.append(f"{name} ({body['collected']} appeals): p50={statistics.median(times):.0f}ms "
-                           f"p99={percentile(times, 0.99):.0f}ms")
-    print(f"bench_stats N={args.n} summary x{args.calls}: " + " | ".join(results))
+            results[name] = (response.json()["collected"], statistics.median(times), percentile(times, 0.99))
     engine.dispose()
+    return results
+
+
+def run(ctx):  # type: ignore[no-untyped-def]
+    """`python -m bench` entry: a fresh scratch database, the dataset size of the run, one line per case."""
+    from bench.common import Result
+
+    url = ctx.fresh_pg("bench_zhuqi_stats")
+    results = measure(url, ctx.appeals)
+    return [
+        Result(f"stats.summary[{name}]", p99, "ms p99", "≤ 500 ms", p99 <= 500,
+               baseline=f"{appeals:,} appeals, p50 {p50:.0f} ms")
+        for name, (appeals, p50, p99) in results.items()
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=1_000_000, help="appeals to seed (default 1,000,000)")
+    parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--database-url", default=os.environ.get("ZHUQI_BENCH_DATABASE_URL"))
+    args = parser.parse_args()
+    if not args.database_url or not args.database_url.startswith("postgresql"):
+        parser.error("set ZHUQI_BENCH_DATABASE_URL (or --database-url) to a scratch PostgreSQL database")
+    results = measure(args.database_url, args.n, args.calls)
+    print(f"bench_stats N={args.n} summary x{args.calls}: " + " | ".join(
+        f"{name} ({appeals} appeals): p50={p50:.0f}ms p99={p99:.0f}ms" for name, (appeals, p50, p99) in results.items()))
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -6,6 +6,7 @@ SQLite: a per-year counter row; writers are serialised there anyway.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -17,6 +18,14 @@ from app.db import is_postgres
 
 PREFIX = "ZQ"
 SEQUENCE_NAME = "appeal_number_seq"
+
+
+_NUMBER = re.compile(rf"^{PREFIX}\d{{4}}-\d{{6,}}$")
+
+
+def looks_like_number(text: str) -> bool:
+    """An appeal number such as ZQ2026-000123 (searched by number, not inside titles)."""
+    return bool(_NUMBER.match(text.strip().upper()))
 
 
 def format_number(year: int, seq: int) -> str:

@@ -11,6 +11,7 @@ from app.appeals.schemas import ActionIn, AllowedActions, AppealCreate, AppealEv
 from app.auth import service as auth
 from app.auth.deps import AnyPrincipalDep, PrincipalDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enums import CATEGORY_LABELS, Category, SlaState, Status, Tier, Urgency
 from app.errors import InvalidInput, problem_responses
@@ -75,7 +76,7 @@ def list_appeals(
 
 
 @router.get("/appeals/{appeal_id}", response_model=AppealRead, responses=problem_responses())
-def get_appeal(appeal_id: int, session: SessionDep, principal: PrincipalDep, response: Response) -> AppealRead:
+def get_appeal(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, response: Response) -> AppealRead:
     """读取诉求详情；ETag 为当前版本，可用于 If-Match。"""
     appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
     response.headers["ETag"] = etag(appeal.version)
@@ -83,7 +84,7 @@ def get_appeal(appeal_id: int, session: SessionDep, principal: PrincipalDep, res
 
 
 @router.get("/appeals/{appeal_id}/events", response_model=AppealEventPage, responses=problem_responses())
-def list_events(appeal_id: int, session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
+def list_events(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
                 limit: LimitQuery = 200, cursor: CursorQuery = None) -> AppealEventPage:
     """诉求时间线（企业只看到公开记录）。"""
     secret = settings.secret_key.get_secret_value()
@@ -112,7 +113,7 @@ def _parse_if_match(value: str | None) -> int | None:
 
 @router.post("/appeals/{appeal_id}/actions/{action}", response_model=AppealRead,
              responses=problem_responses(403, 409, 412, 429))
-def perform_action(appeal_id: int, action: Action, session: SessionDep, principal: PrincipalDep, now: NowDep,
+def perform_action(appeal_id: IdPath, action: Action, session: SessionDep, principal: PrincipalDep, now: NowDep,
                    response: Response, data: ActionIn | None = None, if_match: IfMatch = None) -> AppealRead:
     """执行办理动作：签收、进展、要求补充、补充、办结、退回、改派、提级、下派、加派、延期、催办、督办、评价、结案、
     不予受理、撤回、合并、调色。非法状态流转返回 409（含当前状态和可执行动作），If-Match 过期返回 412。"""
@@ -123,7 +124,7 @@ def perform_action(appeal_id: int, action: Action, session: SessionDep, principa
 
 
 @router.get("/appeals/{appeal_id}/allowed-actions", response_model=AllowedActions, responses=problem_responses())
-def get_allowed_actions(appeal_id: int, session: SessionDep, principal: PrincipalDep) -> AllowedActions:
+def get_allowed_actions(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep) -> AllowedActions:
     """当前用户对该诉求现在可执行的动作。"""
     appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
     return AllowedActions(status=appeal.status, actions=workflow.allowed_actions(session, principal, appeal))

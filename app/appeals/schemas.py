@@ -6,19 +6,19 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import LocalDateTime
-from app.core.validation import LongText, Note, Title, UnitCode, Uscc
+from app.core.validation import JsonBool, JsonDate, JsonInt, LongText, Note, RowId, Title, UnitCode, Uscc
 from app.enums import AppealKind, Category, SlaState, Source, Status, Tier, Urgency
 
 
 class ImpactIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    production_halted: bool = Field(default=False, description="是否停产停工")
-    safety_risk: bool = Field(default=False, description="是否存在安全隐患")
-    wage_arrears: bool = Field(default=False, description="是否涉及欠薪")
-    employees_affected: int | None = Field(default=None, ge=0, le=10_000_000, description="影响职工人数")
-    amount_cny: int | None = Field(default=None, ge=0, le=10**13, description="涉及金额（元）")
-    hard_deadline: date | None = Field(default=None, description="企业的硬性截止日期")
+    production_halted: JsonBool = Field(default=False, description="是否停产停工")
+    safety_risk: JsonBool = Field(default=False, description="是否存在安全隐患")
+    wage_arrears: JsonBool = Field(default=False, description="是否涉及欠薪")
+    employees_affected: JsonInt | None = Field(default=None, ge=0, le=10_000_000, description="影响职工人数")
+    amount_cny: JsonInt | None = Field(default=None, ge=0, le=10**13, description="涉及金额（元）")
+    hard_deadline: JsonDate | None = Field(default=None, description="企业的硬性截止日期")
 
 
 class AppealCreate(BaseModel):
@@ -45,7 +45,7 @@ class AppealCreate(BaseModel):
     category: Category
     source: Source | None = Field(default=None, description="默认：企业为 mini_program，工作人员为 visit")
     impact: ImpactIn = Field(default_factory=ImpactIn)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=9)
+    attachment_ids: list[RowId] = Field(default_factory=list, max_length=9)
     enterprise_uscc: Uscc | None = Field(default=None, description="工作人员代企业提交时必填")
 
 
@@ -194,15 +194,15 @@ class ActionIn(BaseModel):
     )
 
     note: Note | None = Field(default=None, description="进展、补充要求或备注")
-    public: bool | None = Field(default=None, description="进展是否对企业公开（默认公开）")
+    public: JsonBool | None = Field(default=None, description="进展是否对企业公开（默认公开）")
     public_reply: LongText | None = Field(default=None, description="办结答复（对企业公开）")
     resolution_code: str | None = Field(
         default=None, description="办结类型：已解决 | 部分解决 | 已解释答复 | 暂不具备解决条件 | 非政府职责"
     )
     reason: Note | None = Field(default=None, description="退回、提级、延期、不予受理、调色的理由")
     target_unit_code: UnitCode | None = Field(default=None, description="改派、下派、加派的目标单位；退回时为建议单位")
-    target_appeal_id: int | None = Field(default=None, ge=1, description="合并到的诉求")
-    days: int | None = Field(default=None, ge=1, le=60, description="延期工作日数")
+    target_appeal_id: RowId | None = Field(default=None, description="合并到的诉求")
+    days: JsonInt | None = Field(default=None, ge=1, le=60, description="延期工作日数")
     decision: Literal["approve", "deny"] | None = Field(default=None, description="上级审批延期：approve | deny")
     rating: Literal["satisfied", "basically_satisfied", "dissatisfied"] | None = Field(
         default=None, description="满意 satisfied | 基本满意 basically_satisfied | 不满意 dissatisfied（重办）"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlalchemy.orm.util import identity_key
+from sqlmodel import Session, SQLModel, col, select
 
 from app.appeals.models import Appeal, AppealEvent
 from app.appeals.schemas import (
@@ -33,15 +36,26 @@ def promise_for(policy: SlaPolicy) -> str:
     return f"{_within(policy.respond)}响应、{_within(policy.resolve)}办结"
 
 
+M = TypeVar("M", bound=SQLModel)
+
+
+def _by_id(session: Session, model: type[M], ids: set[int]) -> dict[int, M]:
+    """Rows by id: those this session already holds (loaded, not expired) cost nothing; the rest come in one
+    query."""
+    found: dict[int, M] = {}
+    for row_id in ids:
+        row = session.identity_map.get(identity_key(model, row_id))
+        if row is not None and not sa.inspect(row).unloaded:
+            found[row_id] = row  # type: ignore[assignment]
+    missing = ids - found.keys()
+    if missing:
+        found.update({r.id: r for r in session.exec(select(model).where(col(model.id).in_(missing))).all()})  # type: ignore[attr-defined]
+    return found
+
+
 def to_reads(session: Session, appeals: Sequence[Appeal]) -> list[AppealRead]:
-    unit_ids = {a.unit_id for a in appeals}
-    enterprise_ids = {a.enterprise_id for a in appeals}
-    units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(unit_ids))).all()} if appeals else {}
-    enterprises = (
-        {e.id: e for e in session.exec(select(Enterprise).where(col(Enterprise.id).in_(enterprise_ids))).all()}
-        if appeals
-        else {}
-    )
+    units = _by_id(session, Unit, {a.unit_id for a in appeals})
+    enterprises = _by_id(session, Enterprise, {a.enterprise_id for a in appeals})
     promises = {u: promise_for(sla_service.policy_for(session, Urgency(u))) for u in {a.urgency for a in appeals}}
     return [_to_read(a, units[a.unit_id], enterprises[a.enterprise_id], promises[a.urgency]) for a in appeals]
 

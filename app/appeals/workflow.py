@@ -185,7 +185,7 @@ def clocks_of(session: Session, appeal: Appeal) -> schedule.Clocks:
         resolved_at=appeal.resolved_at,
         supervised_at=appeal.supervised_at,
         rating_window_days=policy.rating_window_days,
-        at_top=units.area_parent(session, owner) is None,
+        at_top=units.is_top(owner),
     )
 
 

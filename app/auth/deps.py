@@ -9,6 +9,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.auth import service
 from app.auth.principal import Principal
+from app.db import is_postgres
 from app.deps import SessionDep
 from app.errors import Forbidden, Unauthenticated
 
@@ -45,7 +46,8 @@ def get_any_principal(request: Request, session: SessionDep, _: Credentials) -> 
         if token_auth is None:
             raise Unauthenticated("凭据无效")
         principal = token_auth(session, token)
-    session.rollback()  # end the read transaction: SQLite holds its write lock per transaction
+    if not is_postgres(session):
+        session.rollback()  # end the read transaction: SQLite holds its write lock per transaction
     return principal
 
 

@@ -7,6 +7,7 @@ from app.auth.deps import AdminDep
 from app.auth.models import User
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, UserCreate, UserPage, UserRead, UserUpdate
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enterprises.pii import mask_mobile
 from app.enums import Role
@@ -42,20 +43,20 @@ def list_users(session: SessionDep, principal: AdminDep, settings: SettingsDep,
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=problem_responses(403))
-def get_user(user_id: int, session: SessionDep, principal: AdminDep) -> UserRead:
+def get_user(user_id: IdPath, session: SessionDep, principal: AdminDep) -> UserRead:
     """读取一个用户。"""
     return to_read(*service.get_user_in_reach(session, principal, user_id))
 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=problem_responses(403, 409))
-def update_user(user_id: int, data: UserUpdate, session: SessionDep, principal: AdminDep) -> UserRead:
+def update_user(user_id: IdPath, data: UserUpdate, session: SessionDep, principal: AdminDep) -> UserRead:
     """修改用户，例如绑定钉钉 userId 或停用。"""
     return to_read(*service.update_user(session, principal, user_id, data))
 
 
 @router.post("/{user_id}/api-keys", status_code=201, response_model=ApiKeyCreated,
              responses=problem_responses(403))
-def create_api_key(user_id: int, session: SessionDep, principal: AdminDep, now: NowDep,
+def create_api_key(user_id: IdPath, session: SessionDep, principal: AdminDep, now: NowDep,
                    data: ApiKeyCreate | None = None) -> ApiKeyCreated:
     """为用户签发 API key；明文只返回这一次。"""
     key, token = service.create_user_api_key(session, principal, user_id, name=data.name if data else None, now=now)

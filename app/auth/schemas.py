@@ -4,7 +4,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing import Annotated
 
 from app.core.time import LocalDateTime
-from app.core.validation import Mobile, Name, UnitCode
+from app.core.validation import JsonBool, Mobile, Name, UnitCode
 from app.enums import Role
 
 DingTalkUserId = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_$:.\-]{1,64}$")]
@@ -34,7 +34,7 @@ class UserUpdate(BaseModel):
     name: Name | None = None
     mobile: Mobile | None = None
     dingtalk_userid: DingTalkUserId | None = None
-    active: bool | None = None
+    active: JsonBool | None = None
 
 
 class UserRead(BaseModel):

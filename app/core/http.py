@@ -72,6 +72,15 @@ def _validation_problem(exc: RequestValidationError, request: Request) -> Proble
     )
 
 
+def _body_problem(request: Request, cause: ValueError) -> Problem:
+    message = "请求体不是合法的 UTF-8 JSON (body is not valid UTF-8 JSON)"
+    return Problem(
+        type=PROBLEM_TYPE_BASE + "validation_error", title="请求参数有误", status=422,
+        detail=f"body: {message}", code="validation_error",
+        errors=[FieldError(field="body", message=message, type="json_invalid")], request_id=_request_id(request),
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
@@ -83,6 +92,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI answers 400 for a JSON body it cannot decode (e.g. not UTF-8) but 422 for one that is not
+            # JSON: both are the same client mistake, answered the same way.
+            return problem_response(_body_problem(request, exc.__cause__))
         status = exc.status_code
         problem = Problem(
             type=PROBLEM_TYPE_BASE + _HTTP_CODES.get(status, f"http_{status}"),
@@ -196,9 +209,66 @@ class BodySizeLimitMiddleware:
         await response(scope, _empty_receive, send)
 
 
+class NulByteGuard:
+    """Refuses a path or query string carrying a NUL character (0x00) with 422 problem+json: PostgreSQL text cannot
+    hold one, so it would otherwise reach a query and come back as a 500 (found by schemathesis:
+    `GET /api/v1/units?parent_code=%00`). JSON bodies are covered by the field validators."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            query: bytes = scope.get("query_string", b"")
+            where = "path" if "\x00" in scope.get("path", "") else "query" if b"%00" in query or b"\x00" in query \
+                else None
+            if where is not None:
+                message = "不能包含 NUL 字符 (must not contain NUL characters)"
+                problem = Problem(
+                    type=PROBLEM_TYPE_BASE + "validation_error", title="请求参数有误", status=422,
+                    detail=f"{where}: {message}", code="validation_error",
+                    errors=[FieldError(field=where, message=message)],
+                    request_id=scope.get("state", {}).get("request_id"),
+                )
+                await problem_response(problem)(scope, _empty_receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class _BodyTooLarge(Exception):
     pass
 
 
 async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+def reject_repeated_query_parameters(request: Request) -> None:
+    """Query strings are held to the contract like bodies (extra="forbid"): on the API, a parameter the operation
+    does not declare is refused, and so is a scalar given twice (`?text=a&text=b`), instead of being ignored or
+    silently reduced to the last value. List parameters (`?status=a&status=b`) may repeat."""
+    from fastapi._compat import field_annotation_is_sequence
+
+    from app.errors import InvalidInput
+
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    if dependant is None:
+        return
+    declared = _all_query_params(dependant)
+    names = {f.alias for f in declared}
+    lists = {f.alias for f in declared if field_annotation_is_sequence(f.field_info.annotation)}
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if request.url.path.startswith("/api/") and name not in names:
+            raise InvalidInput.field(f"query.{name}", "不支持的查询参数 (unknown query parameter)")
+        if name in seen and name not in lists:
+            raise InvalidInput.field(f"query.{name}", "该参数只能出现一次 (given more than once)")
+        seen.add(name)
+
+
+def _all_query_params(dependant: Any) -> list[Any]:
+    params = list(dependant.query_params)
+    for sub in dependant.dependencies:
+        params += _all_query_params(sub)
+    return params

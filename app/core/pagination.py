@@ -27,7 +27,8 @@ def decode_cursor(cursor: str | None, secret: str) -> dict[str, Any] | None:
         return None
     payload, _, mac = cursor.partition(".")
     expected = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).hexdigest()[:16]
-    if not mac or not hmac.compare_digest(mac, expected):
+    # Bytes, not str: compare_digest refuses non-ASCII strings (a cursor like ".\u0080" was a 500).
+    if not mac or not hmac.compare_digest(mac.encode(), expected.encode()):
         raise InvalidInput.field("query.cursor", "分页游标无效或已被篡改 (invalid cursor)")
     try:
         position = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import LocalDateTime
-from app.core.validation import Address, Mobile, Name, Tag, UnitCode, Uscc
+from app.core.validation import Address, Mobile, Name, RowId, Tag, UnitCode, Uscc
 
 _EXAMPLE = {
     "uscc": "91330106MA2CFXXX1L",
@@ -26,7 +26,7 @@ class EnterpriseCreate(BaseModel):
     contact_name: Name
     contact_mobile: Mobile
     tags: list[Tag] = Field(default_factory=list, max_length=20)
-    liaison_user_id: int | None = Field(default=None, ge=1, description="结对服务专员")
+    liaison_user_id: RowId | None = Field(default=None, description="结对服务专员")
 
 
 class EnterpriseUpdate(BaseModel):
@@ -40,7 +40,7 @@ class EnterpriseUpdate(BaseModel):
     contact_name: Name | None = None
     contact_mobile: Mobile | None = None
     tags: list[Tag] | None = Field(default=None, max_length=20)
-    liaison_user_id: int | None = Field(default=None, ge=1)
+    liaison_user_id: RowId | None = None
 
 
 class EnterpriseRead(BaseModel):

@@ -42,6 +42,13 @@ def get_by_uscc(session: Session, uscc: str) -> Enterprise | None:
     return session.exec(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper())).first()
 
 
+def get_with_street(session: Session, uscc: str) -> tuple[Enterprise, Unit] | None:
+    """The enterprise and its street (属地) in one query."""
+    row = session.exec(select(Enterprise, Unit).join(Unit, col(Unit.id) == Enterprise.street_unit_id)
+                       .where(Enterprise.uscc == uscc.strip().upper())).first()
+    return (row[0], row[1]) if row else None
+
+
 def get_in_reach(session: Session, principal: Principal, uscc: str) -> tuple[Enterprise, Unit]:
     enterprise = get_by_uscc(session, uscc)
     street = session.get(Unit, enterprise.street_unit_id) if enterprise else None

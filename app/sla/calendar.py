@@ -12,6 +12,7 @@ Pure: no I/O, no clock. Three sources, in this order:
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Mapping
@@ -34,6 +35,13 @@ _warned_lock = threading.Lock()
 # November extends it without a code change. (Its validator uses the same min/max of `holidays`.)
 _LIB_MIN_YEAR: int = min(chinese_calendar.holidays).year
 _LIB_MAX_YEAR: int = max(chinese_calendar.holidays).year
+
+
+@functools.lru_cache(maxsize=16384)
+def _lib_is_workday(d: date) -> bool:
+    """The package's answer; its data never changes within a process, and deadlines ask about the same few
+    weeks over and over (every intake walks 3–20 working days ahead)."""
+    return bool(chinese_calendar.is_workday(d))
 
 
 def _warn_missing_year(year: int) -> None:
@@ -94,7 +102,7 @@ class WorkingCalendar:
         if override is not None:
             return override
         if _LIB_MIN_YEAR <= d.year <= _LIB_MAX_YEAR:
-            return bool(chinese_calendar.is_workday(d))
+            return _lib_is_workday(d)
         if d.year not in self._override_holiday_years:
             # Degraded: nobody told us this year's holidays. Recorded for /readyz, never raised.
             self.missing_years.add(d.year)

@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import LocalDateTime
-from app.core.validation import Name
+from app.core.validation import JsonBool, JsonDate, JsonInt, Name
 from app.enums import Category, Urgency
 from app.sla.policy import DurationUnit
 
@@ -13,7 +13,7 @@ from app.sla.policy import DurationUnit
 class DurationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: int = Field(gt=0, le=100_000, description="正整数")
+    amount: JsonInt = Field(gt=0, le=100_000, description="正整数")
     unit: DurationUnit = Field(description="minutes | hours | working_days")
 
 
@@ -33,7 +33,7 @@ class SlaPolicyIn(BaseModel):
     plan: DurationIn | None = Field(default=None, description="拿出方案时限")
     feedback: DurationIn | None = Field(default=None, description="反馈时限")
     resolve: DurationIn = Field(description="办结时限")
-    rating_window_days: int = Field(default=7, gt=0, le=90, description="办结后等待企业评价的天数，逾期自动结案")
+    rating_window_days: JsonInt = Field(default=7, gt=0, le=90, description="办结后等待企业评价的天数，逾期自动结案")
 
 
 class DurationRead(BaseModel):
@@ -72,8 +72,8 @@ class SlaPolicyList(BaseModel):
 class CalendarOverrideIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    day: date
-    workday: bool = Field(description="true = 调休上班日；false = 放假")
+    day: JsonDate
+    workday: JsonBool = Field(description="true = 调休上班日；false = 放假")
     note: Name = Field(default="国务院办公厅通知")
 
 
@@ -126,11 +126,11 @@ class UrgencyPolicyIO(BaseModel):
         },
     )
 
-    red_employees: int = Field(default=100, gt=0)
-    yellow_employees: int = Field(default=20, gt=0)
-    red_amount_cny: int = Field(default=10_000_000, gt=0)
-    yellow_amount_cny: int = Field(default=1_000_000, gt=0)
-    red_deadline_working_days: int = Field(default=5, gt=0, le=250)
-    yellow_deadline_working_days: int = Field(default=20, gt=0, le=250)
+    red_employees: JsonInt = Field(default=100, gt=0)
+    yellow_employees: JsonInt = Field(default=20, gt=0)
+    red_amount_cny: JsonInt = Field(default=10_000_000, gt=0)
+    yellow_amount_cny: JsonInt = Field(default=1_000_000, gt=0)
+    red_deadline_working_days: JsonInt = Field(default=5, gt=0, le=250)
+    yellow_deadline_working_days: JsonInt = Field(default=20, gt=0, le=250)
     category_floor: dict[Category, Urgency] = Field(default_factory=dict)
     boost_tags: list[Name] = Field(default_factory=lambda: ["专精特新", "规上企业"], max_length=20)

@@ -8,6 +8,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.appeals.urgency import UrgencyPolicy
 from app.auth.principal import Principal
+from app.db import memo
 from app.enums import Category, Role, Urgency
 from app.errors import FieldError, Forbidden, InvalidInput
 from app.sla.calendar import WorkingCalendar
@@ -25,8 +26,8 @@ def _require_city_admin(principal: Principal) -> None:
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
-    overrides = {row.day: row.workday for row in session.exec(select(CalendarOverride)).all()}
-    return WorkingCalendar(overrides)
+    return memo(session, ("calendar",), lambda: WorkingCalendar(
+        {row.day: row.workday for row in session.exec(select(CalendarOverride)).all()}))
 
 
 def _to_policy(record: SlaPolicyRecord) -> SlaPolicy:
@@ -46,8 +47,7 @@ def _latest_record(session: Session, urgency: Urgency) -> SlaPolicyRecord | None
 
 def policy_for(session: Session, urgency: Urgency) -> SlaPolicy:
     """The policy in force: the newest edited version, or the design defaults (version 1)."""
-    record = _latest_record(session, urgency)
-    return _to_policy(record) if record else DEFAULT_POLICIES[Urgency(urgency)]
+    return memo(session, ("sla_policy", Urgency(urgency)), lambda: policy_record(session, urgency)[0])
 
 
 def policy_record(session: Session, urgency: Urgency) -> tuple[SlaPolicy, SlaPolicyRecord | None]:
@@ -90,6 +90,10 @@ def promise_text(policy: SlaPolicy) -> str:
 
 
 def urgency_policy(session: Session) -> UrgencyPolicy:
+    return memo(session, ("urgency_policy",), lambda: _load_urgency_policy(session))
+
+
+def _load_urgency_policy(session: Session) -> UrgencyPolicy:
     setting = session.get(Setting, URGENCY_SETTING)
     if setting is None:
         return UrgencyPolicy()

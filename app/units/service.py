@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from app.auth.principal import Principal
+from app.db import memo
 from app.enums import Role, Tier, UnitKind
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.units.models import Unit
@@ -50,6 +51,17 @@ def ancestors(session: Session, unit: Unit) -> list[Unit]:
 
 def area_parent(session: Session, unit: Unit) -> Unit | None:
     """The next area unit up the escalation ladder (departments escalate to their area's parent)."""
+    return memo(session, ("area_parent", unit.path, unit.tier), lambda: _area_parent(session, unit))
+
+
+def is_top(unit: Unit) -> bool:
+    """Nothing above on the escalation ladder, i.e. `area_parent(unit) is None`, without a query: the tree's shape
+    is enforced at creation (`_check_shape`: every street hangs under a district, every district under the city,
+    departments at their area's tier), so only city-tier units are at the top."""
+    return unit.tier == Tier.city
+
+
+def _area_parent(session: Session, unit: Unit) -> Unit | None:
     for above in ancestors(session, unit):
         if above.kind == UnitKind.area and above.tier != unit.tier:
             return above

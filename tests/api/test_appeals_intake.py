@@ -124,6 +124,9 @@ class TestReadAndList:
         assert len(get(status=["closed", "resolved"])) == 0
         assert len(get(tier="street", overdue="false")) == 3
         assert len(get(text="用电")) == 3
+        number = get(category="funding")[0]["number"]
+        assert [a["number"] for a in get(text=number.lower())] == [number]  # by number: the unique index
+        assert get(text=number[:-1] + ("0" if number[-1] != "0" else "1")) == []
         assert len(client.get("/api/v1/appeals", headers=keys["gongshu"]).json()["items"]) == 1
 
     def test_tampered_cursor_and_bad_limits(self, client, keys):

@@ -1,0 +1,57 @@
+"""Regression tests for what schema-driven fuzzing (tests/fuzz) found: each was a 500 or accepted invalid input."""
+
+from __future__ import annotations
+
+from tests.helpers import appeal_body, assert_problem
+
+
+def test_ids_beyond_32_bits_are_422_not_a_driver_overflow(client, keys):
+    huge = 2**63
+    for path in (f"/api/v1/appeals/{huge}", f"/api/v1/appeals/{huge}/allowed-actions",
+                 f"/api/v1/appeals/{huge}/events", f"/api/v1/users/{huge}"):
+        assert_problem(client.get(path, headers=keys["city"]), 422, field="path")
+    body = {"reason": "重复", "target_appeal_id": huge}
+    assert_problem(client.post("/api/v1/appeals/1/actions/merge", json=body, headers=keys["city"]), 422,
+                   field="target_appeal_id")
+
+
+def test_non_ascii_cursor_is_422(client, keys):
+    assert_problem(client.get("/api/v1/users", params={"cursor": ".\u0080"}, headers=keys["city"]), 422,
+                   field="cursor")
+    assert_problem(client.get("/api/v1/appeals", params={"cursor": "给.你"}, headers=keys["city"]), 422,
+                   field="cursor")
+
+
+def test_null_for_a_required_user_field_is_422(client, keys):
+    created = client.post("/api/v1/users", json={"name": "赵六", "role": "liaison", "unit_code": "330106012",
+                                                 "mobile": "13800009999"}, headers=keys["city"]).json()
+    url = f"/api/v1/users/{created['id']}"
+    assert_problem(client.patch(url, json={"active": None}, headers=keys["city"]), 422, field="body.active")
+    assert_problem(client.patch(url, json={"name": None}, headers=keys["city"]), 422, field="body.name")
+    cleared = client.patch(url, json={"mobile": None}, headers=keys["city"])
+    assert cleared.status_code == 200 and cleared.json()["mobile"] is None, cleared.text
+
+
+def test_json_types_are_not_guessed(client, keys):
+    calendar = {"overrides": [{"day": "2027-01-01", "workday": 0, "note": "元旦"}]}
+    assert_problem(client.put("/api/v1/calendar/2027", json=calendar, headers=keys["city"]), 422, field="workday")
+    for impact in ({"employees_affected": "120"}, {"employees_affected": 12.0}, {"safety_risk": "yes"},
+                   {"hard_deadline": 0}):
+        response = client.post("/api/v1/appeals", json=appeal_body(impact=impact), headers=keys["city"])
+        assert_problem(response, 422, field="impact")
+    ok = client.post("/api/v1/appeals", json=appeal_body(impact={"employees_affected": 120, "safety_risk": True,
+                                                                 "hard_deadline": "2027-01-31"}),
+                     headers=keys["city"])
+    assert ok.status_code == 201, ok.text
+
+
+def test_body_that_is_not_utf8_is_422_problem(client, keys):
+    response = client.post("/api/v1/appeals", content=b'{"title": "\xff\xfe"}',
+                           headers={**keys["city"], "Content-Type": "application/json"})
+    assert_problem(response, 422, field="body", code="validation_error")
+
+
+def test_nul_in_path_or_query_is_422(client, keys):
+    for url in ("/api/v1/units?parent_code=%00", "/api/v1/appeals?text=a%00b", "/api/v1/units/33%0001",
+                "/api/v1/enterprises/%00"):
+        assert_problem(client.get(url, headers=keys["city"]), 422, code="validation_error")

@@ -1,0 +1,156 @@
+"""Real processes against a real PostgreSQL: API servers (`python -m app.core.serving`, as `zhuqi serve` runs
+them) and `zhuqi worker`s, on a database of their own (`<test database>_crash`, re-created per test) so they never
+touch the database the rest of the suite truncates. PostgreSQL only; marked slow (.ci/run runs them)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+REPO = Path(__file__).resolve().parents[2]
+SECRET = "crash-test-secret-" + "c" * 32
+KEYS = {
+    "city": ("city_admin", "330100"),
+    "xihu": ("district_admin", "330106"),
+    "gongshu": ("district_admin", "330105"),
+    "xixi_admin": ("street_admin", "330106012"),
+    "hushu_admin": ("street_admin", "330105005"),
+    "xixi_liaison": ("liaison", "330106012"),
+    "hushu_liaison": ("liaison", "330105005"),
+    "kangqiao_liaison": ("liaison", "330105011"),
+}
+
+
+def crash_database_url() -> str:
+    url = make_url(os.environ.get("ZHUQI_TEST_DATABASE_URL", ""))
+    return url.set(database=f"{url.database}_crash").render_as_string(hide_password=False)
+
+
+@dataclass
+class CrashDb:
+    url: str
+    engine: Engine
+    tokens: dict[str, str]
+    started: datetime
+
+    def headers(self, name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+
+@pytest.fixture
+def crash_db() -> Iterator[CrashDb]:
+    from app.auth.service import create_api_key
+    from app.core import migrate
+    from app.db import make_engine, session_for
+    from app.demo import seed_demo
+
+    url = crash_database_url()
+    name = make_url(url).database
+    admin = sa.create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT",
+                             pool_pre_ping=True)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    now = datetime.now(UTC)
+    tokens = {}
+    with session_for(engine) as session:
+        seed_demo(session, now=now, with_appeals=False)
+        for key, (role, unit) in KEYS.items():
+            _, tokens[key] = create_api_key(session, role=role, unit_code=unit, name=key, now=now)  # type: ignore[arg-type]
+    yield CrashDb(url, engine, tokens, now)
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Procs:
+    """The processes a test started; all stopped at teardown (SIGTERM, then SIGKILL), each by its own pid."""
+
+    logs: Path
+    started: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def _spawn(self, name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.logs / f"{name}-{len(self.started)}.log", "ab")  # noqa: SIM115 — closed with the process
+        proc = subprocess.Popen([sys.executable, *args], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONPATH": str(REPO), **env})
+        log.close()
+        self.started.append(proc)
+        return proc
+
+    def api(self, db: CrashDb, **extra: str) -> tuple[subprocess.Popen[bytes], str]:
+        port = free_port()
+        proc = self._spawn("api", ["-m", "app.core.serving", "app.main:create_app", "--port", str(port),
+                                   "--log-level", "warning", "--no-access-log"], env=_env(db, **extra))
+        base = f"http://127.0.0.1:{port}"
+        wait_ready(base, proc)
+        return proc, base
+
+    def worker(self, db: CrashDb, **extra: str) -> subprocess.Popen[bytes]:
+        return self._spawn("worker", ["-m", "app.cli", "worker"], env=_env(db, **extra))
+
+    def stop(self, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+    def stop_all(self) -> None:
+        for proc in self.started:
+            self.stop(proc)
+
+    def log_text(self) -> str:
+        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.logs.glob("*.log")))
+
+
+def _env(db: CrashDb, **extra: str) -> dict[str, str]:
+    return {"ZHUQI_DATABASE_URL": db.url, "ZHUQI_ENV": "test", "ZHUQI_SECRET_KEY": SECRET,
+            "ZHUQI_RUN_WORKERS_IN_PROCESS": "false", **extra}
+
+
+def wait_ready(base: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{base} not ready after {timeout} s")
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Procs]:
+    manager = Procs(tmp_path)
+    try:
+        yield manager
+    finally:
+        manager.stop_all()
