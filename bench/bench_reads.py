@@ -103,7 +103,7 @@ def run(ctx: Context) -> list[Result]:
     tokens = _keys(url)
     n = seeded.appeals
     _NUMBER_YEARS[n] = _middle_year(url, n)
-    samples = 60 if ctx.quick else 300
+    samples = 150 if ctx.quick else 300
     rng = random.Random(7)
     timings: dict[str, list[float]] = {}
     items: dict[str, int] = {}
