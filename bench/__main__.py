@@ -98,9 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# total {total:.0f} s; {sum(r.passed is True for r in results)} pass, {len(short)} short, "
           f"{failures} failed; load average at the end {info['loadavg_end']}")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    dump_json(OUT_DIR / "latest.json", {"machine": info, "seconds": round(total), "results": results_json(results)})
-    (OUT_DIR / "latest-details.md").write_text("\n".join(ctx.details), encoding="utf-8")
-    print(f"# details (EXPLAIN, per-round figures): {OUT_DIR / 'latest-details.md'}")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    dump_json(OUT_DIR / f"{stamp}.json", {"machine": info, "seconds": round(total), "results": results_json(results)})
+    details = OUT_DIR / f"{stamp}-details.md"
+    details.write_text("\n".join(ctx.details), encoding="utf-8")
+    print(f"# details (EXPLAIN, per-round figures): {details}")
     ctx.cleanup()
     return 1 if failures else 0
 
