@@ -18,12 +18,14 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_now(request: Request) -> datetime:
+# Pure dependencies are `async def`: FastAPI runs a plain `def` dependency in the thread pool, a thread hop per
+# request for nothing. (The session and the principal stay sync: they do database I/O.)
+async def get_now(request: Request) -> datetime:
     clock: Callable[[], datetime] = request.app.state.clock
     return clock()
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

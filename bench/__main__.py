@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 import traceback
@@ -56,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
     info["command"] = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"# zhuqi bench — {info['date']}")
     print(f"# {info['command']}")
+    info["loadavg_start"] = [round(x, 2) for x in os.getloadavg()]
     print(f"# machine: nproc {info['nproc']}, {info['memory_gib']} GiB, {info['cpu']}, "
-          f"PostgreSQL {info['postgresql']}, Python {info['python']}")
+          f"PostgreSQL {info['postgresql']}, Python {info['python']}; load average {info['loadavg_start']} "
+          "(other work on the machine shares the cores: compare figures within a run)")
     if not have_wrk():
         print("# wrk not found: `apt-get install -y wrk` (intake needs it)")
 
@@ -90,13 +93,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# {name} took {time.monotonic() - started:.0f} s", flush=True)
 
     total = time.monotonic() - ctx.started
+    info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     short = [r for r in results if r.passed is False]
     print(f"# total {total:.0f} s; {sum(r.passed is True for r in results)} pass, {len(short)} short, "
-          f"{failures} failed")
+          f"{failures} failed; load average at the end {info['loadavg_end']}")
     OUT_DIR.mkdir(parents=True, exist_ok=True)
-    dump_json(OUT_DIR / "latest.json", {"machine": info, "seconds": round(total), "results": results_json(results)})
-    (OUT_DIR / "latest-details.md").write_text("\n".join(ctx.details), encoding="utf-8")
-    print(f"# details (EXPLAIN, per-round figures): {OUT_DIR / 'latest-details.md'}")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    dump_json(OUT_DIR / f"{stamp}.json", {"machine": info, "seconds": round(total), "results": results_json(results)})
+    details = OUT_DIR / f"{stamp}-details.md"
+    details.write_text("\n".join(ctx.details), encoding="utf-8")
+    print(f"# details (EXPLAIN, per-round figures): {details}")
     ctx.cleanup()
     return 1 if failures else 0
 

@@ -33,6 +33,7 @@ def queries(n: int) -> list[tuple[str, str, str, bool]]:
         ("district_status", "district", "/api/v1/appeals?status=in_progress&limit=50", True),
         ("street_first_page", "street", "/api/v1/appeals?limit=50", True),
         ("category_urgency", "city", "/api/v1/appeals?category=land&urgency=red&limit=50", True),
+        ("street_category_urgency", "street", "/api/v1/appeals?category=market&urgency=red&limit=50", True),
         ("deep_cursor", "city", f"/api/v1/appeals?limit=50&cursor={deep}", True),
         ("district_deep_cursor", "district", f"/api/v1/appeals?status=closed&limit=50&cursor={deep}", True),
         ("by_number", "city", f"/api/v1/appeals?text=ZQ{_year_of(n)}-{n // 2:06d}&limit=50", True),
@@ -103,7 +104,7 @@ def run(ctx: Context) -> list[Result]:
     tokens = _keys(url)
     n = seeded.appeals
     _NUMBER_YEARS[n] = _middle_year(url, n)
-    samples = 60 if ctx.quick else 300
+    samples = 150 if ctx.quick else 300
     rng = random.Random(7)
     timings: dict[str, list[float]] = {}
     items: dict[str, int] = {}

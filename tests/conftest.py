@@ -23,11 +23,16 @@ DB_FIXTURES = {"engine", "db", "session", "client", "app", "city", "keys"}
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     on_postgres = _test_database_url().startswith("postgresql")
+    # Restarting PostgreSQL stops every other test on the machine: only when asked for by name (-m pg_restart).
+    restart_asked = "pg_restart" in (config.option.markexpr or "")
     for item in items:
         if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
         if not on_postgres and item.get_closest_marker("postgres_only"):
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (runs in the .ci/run PostgreSQL pass)"))
+        elif item.get_closest_marker("pg_restart") and not restart_asked:
+            item.add_marker(pytest.mark.skip(reason="restarts the shared PostgreSQL: run it with -m pg_restart "
+                                                    "(.ci/run's last step)"))
 
 
 def _test_database_url() -> str:

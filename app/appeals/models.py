@@ -22,6 +22,8 @@ class Appeal(SQLModel, table=True):
         sa.Index("ix_appeal_street_unit_id_id", "street_unit_id", "id"),
         sa.Index("ix_appeal_status_id", "status", "id"),
         sa.Index("ix_appeal_enterprise_id_id", "enterprise_id", "id"),
+        # The list's category + urgency filter in any reach, newest first (migration 0007; bench/RESULTS.md).
+        sa.Index("ix_appeal_category_urgency_id", "category", "urgency", "id"),
         # The sweeper reads only what is due: cost grows with what is due, not with what is open.
         sa.Index("ix_appeal_next_due_at", "next_due_at", postgresql_where=sa.text("next_due_at IS NOT NULL"),
                  sqlite_where=sa.text("next_due_at IS NOT NULL")),
