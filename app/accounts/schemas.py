@@ -50,7 +50,7 @@ class BindingRequestBrief(BaseModel):
 
 _ME_EXAMPLE = {
     "id": 12, "provider": "wechat", "display_name": None, "bound": True,
-    "enterprise": {"uscc": "91330106MA2CFXXX1L", "name": "杭州西溪智造科技有限公司", "street_code": "330106012",
+    "enterprise": {"uscc": "91330106MA2CF0001M", "name": "杭州西溪智造科技有限公司", "street_code": "330106012",
                    "street_name": "西溪街道"},
     "binding_request": None, "created_at": "2026-11-21T09:00:00+08:00", "last_login_at": "2026-11-21T09:00:00+08:00",
 }
@@ -100,8 +100,8 @@ class BindingCreate(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"uscc": "91330106MA2CFXXX1L", "name": "杭州西溪智造科技有限公司", "invitation_code": "K7QF-3MZP-X2HD"},
-                {"uscc": "91330106MA2CFXXX1L", "name": "杭州西溪智造科技有限公司", "applicant_name": "陈立",
+                {"uscc": "91330106MA2CF0001M", "name": "杭州西溪智造科技有限公司", "invitation_code": "K7QF-3MZP-X2HD"},
+                {"uscc": "91330106MA2CF0001M", "name": "杭州西溪智造科技有限公司", "applicant_name": "陈立",
                  "applicant_mobile": "13912340001", "note": "本人为公司行政负责人"},
             ]
         },
@@ -127,7 +127,7 @@ class InvitationCreated(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"id": 4, "code": "K7QF-3MZP-X2HD", "enterprise_uscc": "91330106MA2CFXXX1L",
+                {"id": 4, "code": "K7QF-3MZP-X2HD", "enterprise_uscc": "91330106MA2CF0001M",
                  "enterprise_name": "杭州西溪智造科技有限公司", "expires_at": "2026-11-28T09:00:00+08:00",
                  "created_at": "2026-11-21T09:00:00+08:00"}
             ]
@@ -149,7 +149,7 @@ class BindingDecision(BaseModel):
 
 
 _REQUEST_EXAMPLE = {
-    "id": 7, "status": "pending", "enterprise_uscc": "91330106MA2CFXXX1L", "enterprise_name": "杭州西溪智造科技有限公司",
+    "id": 7, "status": "pending", "enterprise_uscc": "91330106MA2CF0001M", "enterprise_name": "杭州西溪智造科技有限公司",
     "street_code": "330106012", "provider": "wechat", "applicant_name": "陈立", "applicant_mobile": "139****0001",
     "note": "本人为公司行政负责人", "decided_by": None, "decided_at": None, "reason": None,
     "created_at": "2026-11-21T09:00:00+08:00",

@@ -34,7 +34,7 @@ class AppealCreate(BaseModel):
                     "impact": {"production_halted": False, "employees_affected": 120, "amount_cny": 5000000,
                                "hard_deadline": "2026-12-31"},
                     "attachment_ids": [],
-                    "enterprise_uscc": "91330106MA2CFXXX1L",
+                    "enterprise_uscc": "91330106MA2CF0001M",
                 }
             ]
         },
@@ -85,7 +85,7 @@ class AppealRead(BaseModel):
                 {
                     "id": 123, "number": "ZQ2026-000123", "status": "submitted", "urgency": "red",
                     "urgency_reasons": ["影响职工100人以上"], "sla_state": "on_track", "tier": "street",
-                    "unit_code": "330106012", "enterprise_uscc": "91330106MA2CFXXX1L",
+                    "unit_code": "330106012", "enterprise_uscc": "91330106MA2CF0001M",
                     "enterprise_name": "杭州西溪智造科技有限公司", "title": "新厂房用电增容审批迟迟未办",
                     "category": "energy", "kind": "individual", "source": "visit",
                     "promise": "24小时内响应、3个工作日内办结",

@@ -6,7 +6,7 @@ from app.core.time import LocalDateTime
 from app.core.validation import Address, Mobile, Name, RowId, Tag, UnitCode, Uscc
 
 _EXAMPLE = {
-    "uscc": "91330106MA2CFXXX1L",
+    "uscc": "91330106MA2CF0001M",
     "name": "杭州西溪智造科技有限公司",
     "street_code": "330106012",
     "address": "杭州市西湖区西溪路 518 号",
