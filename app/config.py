@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "change-me-in-production"
@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 1.0
     dispatch_lease_seconds: float = 60.0  # a crashed dispatcher's messages are re-sent after this
     run_workers_in_process: bool = False  # `zhuqi serve` turns it on unless told otherwise
+    # Reference data and API keys are reused in a process for this long (app.core.refcache); 0 turns it off.
+    cache_seconds: float = Field(default=5.0, ge=0, le=300)
 
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576

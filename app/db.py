@@ -88,6 +88,25 @@ def iter_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+_INSERTS: dict[str, sa.Insert] = {}
+
+
+def insert_row(session: Session, row: SQLModel) -> int:
+    """INSERTs a new row's set columns with one Core statement and returns its id; the object stays transient
+    (outside the session), with `id` set. For the rows written on every intake and action — the appeal and its
+    events — where the unit of work's bookkeeping cost more than the INSERT itself (bench/RESULTS.md). Whatever
+    the session holds pending is flushed first, so foreign keys see their rows in order."""
+    session.flush()
+    table = type(row).__table__  # type: ignore[attr-defined]
+    statement = _INSERTS.get(table.name)
+    if statement is None:
+        statement = _INSERTS.setdefault(table.name, table.insert().returning(table.c.id))
+    values = {c.key: v for c in table.columns if (v := getattr(row, c.key, None)) is not None}
+    new_id = int(session.execute(statement, values).scalar_one())
+    row.id = new_id  # type: ignore[attr-defined]
+    return new_id
+
+
 def is_postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 

@@ -29,6 +29,7 @@ from app.core.http import (
     install_error_handlers,
     reject_repeated_query_parameters,
 )
+from app.core import refcache
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
@@ -87,6 +88,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
+    refcache.configure(engine, settings.cache_seconds)
     app.state.clock = clock or system_clock
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
     links.configure(settings)

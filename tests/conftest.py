@@ -64,6 +64,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 def truncate_all(engine: Engine) -> None:
+    from app.core import refcache
+
+    refcache.clear(engine)  # rows are removed behind the ORM's back: nothing cached may outlive them
     tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":

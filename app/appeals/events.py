@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from app.appeals.models import Appeal, AppealEvent
 from app.auth.principal import Principal
+from app.db import insert_row
 from app.notifications import outbox
 
 SYSTEM_ACTOR = "系统"
@@ -47,7 +48,6 @@ def record_event(
         public=public,
         data=data or {},
     )
-    session.add(event)
-    session.flush()
+    insert_row(session, event)
     outbox.enqueue_for_event(session, appeal, event, now=now)
     return event

@@ -17,6 +17,7 @@ from app.appeals.views import to_read
 from app.attachments import links as attachment_links
 from app.auth.principal import Principal
 from app.core import idempotency
+from app.db import insert_row
 from app.enterprises.models import Enterprise
 from app.enterprises.service import get_by_uscc, get_with_street
 from app.enums import URGENCY_LABELS, AppealKind, Category, Role, SlaState, Source, Status, Tier, Urgency
@@ -178,8 +179,7 @@ def _new_appeal(
         **data.impact.model_dump(),
     )
     workflow.refresh_schedule(session, appeal, now=now)
-    session.add(appeal)
-    session.flush()
+    insert_row(session, appeal)
     attachment_links.link(session, appeal.id, data.attachment_ids)  # type: ignore[arg-type]
     events.record_event(
         session, appeal, "submitted", now=now, principal=principal, to_status=Status.submitted,

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth import service
 from app.auth.principal import Principal
@@ -36,9 +38,18 @@ def bearer_token(request: Request) -> str:
     return _bearer(request)
 
 
-def get_any_principal(request: Request, session: SessionDep, _: Credentials) -> Principal:
-    """Any authenticated caller, including an enterprise user not yet bound to an enterprise."""
+async def get_any_principal(request: Request, session: SessionDep, _: Credentials) -> Principal:
+    """Any authenticated caller, including an enterprise user not yet bound to an enterprise. An API key seen
+    moments ago is answered from the process cache on the event loop; anything else is read in the thread pool."""
     token = _bearer(request)
+    if token.startswith(service.API_KEY_PREFIX):
+        known = service.cached_api_key_principal(session, token)
+        if known is not None:
+            return known
+    return await run_in_threadpool(_authenticate, request, session, token)
+
+
+def _authenticate(request: Request, session: Session, token: str) -> Principal:
     if token.startswith(service.API_KEY_PREFIX):
         principal = service.authenticate_api_key(session, token)
     else:
@@ -51,7 +62,7 @@ def get_any_principal(request: Request, session: SessionDep, _: Credentials) -> 
     return principal
 
 
-def get_principal(principal: Annotated[Principal, Depends(get_any_principal)]) -> Principal:
+async def get_principal(principal: Annotated[Principal, Depends(get_any_principal)]) -> Principal:
     """An authenticated caller who may use the service: enterprise users must be bound to an enterprise first
     (until then only /me, binding and sign-in routes are open to them)."""
     if principal.is_enterprise and principal.enterprise_id is None:
@@ -59,13 +70,13 @@ def get_principal(principal: Annotated[Principal, Depends(get_any_principal)]) -
     return principal
 
 
-def require_staff(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def require_staff(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     if not principal.is_staff:
         raise Forbidden("此接口仅供单位管理员、服务专员使用")
     return principal
 
 
-def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
+async def require_admin(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
     if not principal.is_admin:
         raise Forbidden("此接口仅供单位管理员使用")
     return principal

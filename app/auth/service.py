@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from app.auth.models import ApiKey, User
 from app.auth.principal import ROLE_TIER, Principal
 from app.auth.schemas import UserCreate, UserUpdate
+from app.core import refcache
 from app.enums import Role, Tier
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from app.units import service as units
@@ -18,6 +19,8 @@ from app.units.models import Unit
 
 API_KEY_PREFIX = "zq_"
 ASSIGNABLE_ROLES = (Role.city_admin, Role.district_admin, Role.street_admin, Role.liaison, Role.system)
+# A principal is cached per key for a few seconds (app.core.refcache); any change to keys, users or units clears it.
+refcache.track("api_key", "app_user", "unit")
 
 
 def hash_key(token: str) -> str:
@@ -62,11 +65,21 @@ def create_api_key(
 
 
 def authenticate_api_key(session: Session, token: str) -> Principal:
+    key_hash = hash_key(token)
+    return refcache.cached(session, ("api_key", key_hash), lambda: _principal_for_key(session, key_hash))
+
+
+def cached_api_key_principal(session: Session, token: str) -> Principal | None:
+    """The principal of a key authenticated moments ago in this process, without touching the database."""
+    return refcache.peek(session, ("api_key", hash_key(token)))
+
+
+def _principal_for_key(session: Session, key_hash: str) -> Principal:
     row = session.exec(
         select(ApiKey, Unit, User)  # one round trip: every request pays for it
         .join(Unit, col(Unit.id) == ApiKey.unit_id)
         .outerjoin(User, col(User.id) == ApiKey.user_id)
-        .where(ApiKey.key_hash == hash_key(token))
+        .where(ApiKey.key_hash == key_hash)
     ).first()
     if row is None or row[0].revoked_at is not None:
         raise Unauthenticated("API key 无效或已吊销")

@@ -243,10 +243,12 @@ async def _empty_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
-def reject_repeated_query_parameters(request: Request) -> None:
+async def reject_repeated_query_parameters(request: Request) -> None:
     """Query strings are held to the contract like bodies (extra="forbid"): on the API, a parameter the operation
     does not declare is refused, and so is a scalar given twice (`?text=a&text=b`), instead of being ignored or
     silently reduced to the last value. List parameters (`?status=a&status=b`) may repeat."""
+    if not request.scope.get("query_string"):
+        return
     from fastapi._compat import field_annotation_is_sequence
 
     from app.errors import InvalidInput

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
@@ -42,10 +43,14 @@ def get_by_uscc(session: Session, uscc: str) -> Enterprise | None:
     return session.exec(select(Enterprise).where(Enterprise.uscc == uscc.strip().upper())).first()
 
 
+# Built once: every intake runs it, and building the statement and its cache key cost more than running it.
+_WITH_STREET = (select(Enterprise, Unit).join(Unit, col(Unit.id) == Enterprise.street_unit_id)
+                .where(Enterprise.uscc == sa.bindparam("uscc")))
+
+
 def get_with_street(session: Session, uscc: str) -> tuple[Enterprise, Unit] | None:
     """The enterprise and its street (属地) in one query."""
-    row = session.exec(select(Enterprise, Unit).join(Unit, col(Unit.id) == Enterprise.street_unit_id)
-                       .where(Enterprise.uscc == uscc.strip().upper())).first()
+    row = session.exec(_WITH_STREET, params={"uscc": uscc.strip().upper()}).first()
     return (row[0], row[1]) if row else None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from app.appeals.models import Appeal, AppealEvent
+from app.core import refcache
 from app.auth.models import User
 from app.enterprises.models import Enterprise
 from app.enums import Status
@@ -18,6 +19,7 @@ from app.notifications.models import Channel, OutboxMessage
 from app.units.models import Unit
 
 _DEADLINE_NONE = frozenset({Status.closed, Status.rejected, Status.withdrawn, Status.merged})
+refcache.track("channel", columns=("unit_id", "state"))
 
 
 def new_message_id() -> str:
@@ -39,9 +41,21 @@ def context_from_json(data: dict[str, Any]) -> messages.MessageContext:
     return messages.MessageContext(**values)
 
 
+def _units_with_channels(session: Session) -> frozenset[int | str]:
+    """Ids and codes of the units that have an active channel (most events concern a unit that has none)."""
+    rows = session.exec(
+        select(Unit.id, Unit.code).join(Channel, col(Channel.unit_id) == Unit.id)
+        .where(Channel.state == rules.ChannelState.active)
+    ).all()
+    return frozenset(value for row in rows for value in row)
+
+
 def _channels_for(session: Session, appeal: Appeal, event: AppealEvent) -> list[Channel]:
     """Active channels of the appeal's owner and of the event's from/to units (an escalation: both groups)."""
     codes = {c for c in (event.from_unit_code, event.to_unit_code) if c}
+    with_channels = refcache.cached(session, ("units_with_channels",), lambda: _units_with_channels(session))
+    if appeal.unit_id not in with_channels and not codes & with_channels:
+        return []
     unit_match = Channel.unit_id == appeal.unit_id
     if codes:
         involved = select(Unit.id).where(col(Unit.code).in_(codes))

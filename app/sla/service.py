@@ -8,7 +8,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.appeals.urgency import UrgencyPolicy
 from app.auth.principal import Principal
-from app.db import memo
+from app.core import refcache
 from app.enums import Category, Role, Urgency
 from app.errors import FieldError, Forbidden, InvalidInput
 from app.sla.calendar import WorkingCalendar
@@ -17,6 +17,7 @@ from app.sla.policy import DEFAULT_POLICIES, Duration, DurationUnit, SlaPolicy, 
 from app.sla.schemas import CalendarYearIn, SlaPolicyIn, UrgencyPolicyIO
 
 URGENCY_SETTING = "urgency_policy"
+refcache.track("calendar_override", "sla_policy", "setting")
 _DURATION_FIELDS = ("respond", "plan", "feedback", "resolve")
 
 
@@ -26,7 +27,7 @@ def _require_city_admin(principal: Principal) -> None:
 
 
 def load_calendar(session: Session) -> WorkingCalendar:
-    return memo(session, ("calendar",), lambda: WorkingCalendar(
+    return refcache.cached(session, ("calendar",), lambda: WorkingCalendar(
         {row.day: row.workday for row in session.exec(select(CalendarOverride)).all()}))
 
 
@@ -47,7 +48,7 @@ def _latest_record(session: Session, urgency: Urgency) -> SlaPolicyRecord | None
 
 def policy_for(session: Session, urgency: Urgency) -> SlaPolicy:
     """The policy in force: the newest edited version, or the design defaults (version 1)."""
-    return memo(session, ("sla_policy", Urgency(urgency)), lambda: policy_record(session, urgency)[0])
+    return refcache.cached(session, ("sla_policy", Urgency(urgency)), lambda: policy_record(session, urgency)[0])
 
 
 def policy_record(session: Session, urgency: Urgency) -> tuple[SlaPolicy, SlaPolicyRecord | None]:
@@ -90,7 +91,7 @@ def promise_text(policy: SlaPolicy) -> str:
 
 
 def urgency_policy(session: Session) -> UrgencyPolicy:
-    return memo(session, ("urgency_policy",), lambda: _load_urgency_policy(session))
+    return refcache.cached(session, ("urgency_policy",), lambda: _load_urgency_policy(session))
 
 
 def _load_urgency_policy(session: Session) -> UrgencyPolicy:
