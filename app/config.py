@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 1.0
     dispatch_lease_seconds: float = 60.0  # a crashed dispatcher's messages are re-sent after this
     run_workers_in_process: bool = False  # `zhuqi serve` turns it on unless told otherwise
+    db_wait_seconds: float = 60.0  # `zhuqi serve`/`worker` wait this long for the database at start-up, then exit 1
 
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576
