@@ -53,7 +53,7 @@ MODES = ["timer"] * 8 + ["in_flight"] * 6 + ["accepted"] * 6
 UNIT = "330106012"  # 西溪街道: XIXI_ENTERPRISE's street, where its appeals are routed
 WORKER_ENV = {
     "ZHUQI_ALLOW_LOOPBACK_WEBHOOKS": "true",
-    "ZHUQI_DISPATCH_INTERVAL_SECONDS": "0.1",
+    "ZHUQI_DISPATCH_INTERVAL_SECONDS": "0.05",
     "ZHUQI_DISPATCH_LEASE_SECONDS": "2",  # a killed worker's messages come due again after 2 s
     "NO_PROXY": "127.0.0.1,localhost",
 }
