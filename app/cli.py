@@ -17,6 +17,15 @@ from app.enums import Role
 OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
 
+def _wait_for_database() -> None:
+    """serve and worker: the database may come up after them (docker-compose, a reboot); raises DatabaseUnavailable
+    after ZHUQI_DB_WAIT_SECONDS, which main() reports in one line."""
+    from app.core import migrate
+
+    settings = get_settings()
+    migrate.wait_for_database(settings.database_url, settings.db_wait_seconds)
+
+
 def _migrate() -> None:
     from app.core import migrate
 
@@ -50,6 +59,7 @@ def cmd_seed_demo(_: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.core import serving
 
+    _wait_for_database()
     _migrate()
     if args.demo:
         print("demo city seeded (杭州市)" if _seed_demo() else "units already exist; demo seed skipped")
@@ -92,6 +102,7 @@ def cmd_export_openapi(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from app.worker import run_worker
 
+    _wait_for_database()
     _migrate()
     return run_worker(get_settings(), once=args.once)
 
@@ -129,9 +140,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.core.migrate import DatabaseUnavailable
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except DatabaseUnavailable as exc:
+        print(f"zhuqi {args.command}: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

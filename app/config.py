@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     run_workers_in_process: bool = False  # `zhuqi serve` turns it on unless told otherwise
     # Reference data and API keys are reused in a process for this long (app.core.refcache); 0 turns it off.
     cache_seconds: float = Field(default=5.0, ge=0, le=300)
+    db_wait_seconds: float = 60.0  # `zhuqi serve`/`worker` wait this long for the database at start-up, then exit 1
 
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576

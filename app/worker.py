@@ -70,11 +70,13 @@ def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], dat
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
+    from app.core import refcache
     from app.db import make_engine
     from app.notifications import links
 
     links.configure(settings)
     engine = make_engine(settings.database_url)
+    refcache.configure(engine, settings.cache_seconds)
     if once:
         for job in registered_jobs():
             log.info("%s: %d", job.name, job.run(engine, settings, system_clock()))
