@@ -26,6 +26,7 @@ class Settings(BaseSettings):
 
     sweep_interval_seconds: float = 60.0
     dispatch_interval_seconds: float = 1.0
+    housekeeping_interval_seconds: float = 3600.0  # deletes rows past their retention (app.core.housekeeping)
     dispatch_lease_seconds: float = 60.0  # a crashed dispatcher's messages are re-sent after this
     run_workers_in_process: bool = False  # `zhuqi serve` turns it on unless told otherwise
     # Reference data and API keys are reused in a process for this long (app.core.refcache); 0 turns it off.

@@ -1,4 +1,4 @@
-"""Background work: the SLA sweeper and the outbox dispatcher.
+"""Background work: the SLA sweeper, the outbox dispatcher and housekeeping (rows past their retention).
 
 Each job is a plain function `run(engine, settings, now) -> int` (how much it did) that tests call directly.
 `zhuqi worker` runs them in a loop; `zhuqi serve` runs the same loop in a daemon thread. Every job is safe
@@ -32,11 +32,13 @@ class Job:
 def registered_jobs() -> list[Job]:
     """Jobs are registered here, next to nothing else, so the worker has one list to read."""
     from app.appeals.sweeper import sweep_job
+    from app.core.housekeeping import housekeeping_job
     from app.notifications import dispatcher
 
     return [
         Job("sweeper", lambda s: s.sweep_interval_seconds, sweep_job),
         Job("dispatcher", lambda s: s.dispatch_interval_seconds, dispatcher.run_job),
+        Job("housekeeping", lambda s: s.housekeeping_interval_seconds, housekeeping_job),
     ]
 
 

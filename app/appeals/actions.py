@@ -9,7 +9,6 @@ from datetime import datetime, time
 from sqlmodel import col, select
 
 from app.appeals.events import record_event
-from app.callbacks import service as callbacks
 from app.appeals.lifecycle import (
     MAX_EXTENSION_DAYS,
     MAX_EXTENSIONS,
@@ -21,6 +20,7 @@ from app.appeals.lifecycle import (
 )
 from app.appeals.models import Appeal, AppealCohandler, AppealEvent, ExtensionRequest
 from app.appeals.workflow import Context, move_to, resolve_unit
+from app.callbacks import service as callbacks
 from app.core.time import SHANGHAI
 from app.enums import STATUS_LABELS, URGENCY_LABELS, URGENCY_RANK, Status, Urgency
 from app.errors import Conflict, InvalidInput, NotFound, TooManyRequests

@@ -7,7 +7,16 @@ from fastapi.responses import JSONResponse
 
 from app.appeals import service, views, workflow
 from app.appeals.lifecycle import Action
-from app.appeals.schemas import ActionIn, AllowedActions, AppealCreate, AppealEventPage, AppealPage, AppealRead, CategoryList, CategoryRead
+from app.appeals.schemas import (
+    ActionIn,
+    AllowedActions,
+    AppealCreate,
+    AppealEventPage,
+    AppealPage,
+    AppealRead,
+    CategoryList,
+    CategoryRead,
+)
 from app.auth import service as auth
 from app.auth.deps import AnyPrincipalDep, PrincipalDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor

@@ -250,7 +250,7 @@ def list_events(
 ) -> list[AppealEvent]:
     query = select(AppealEvent).where(AppealEvent.appeal_id == appeal.id)
     if principal.is_enterprise:
-        query = query.where(AppealEvent.public == True)  # noqa: E712 — SQL expression
+        query = query.where(AppealEvent.public == True)
     if after_id is not None:
         query = query.where(col(AppealEvent.id) > after_id)
     return list(session.exec(query.order_by(col(AppealEvent.id)).limit(limit)).all())

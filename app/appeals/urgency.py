@@ -19,11 +19,11 @@ from app.enums import CATEGORY_LABELS, URGENCY_RANK, Category, Urgency
 from app.sla.calendar import WorkingCalendar, local_date
 
 __all__ = [
+    "RULES",
     "AppealHistory",
     "Decision",
     "EnterpriseProfile",
     "ImpactFacts",
-    "RULES",
     "Rule",
     "RuleInput",
     "UrgencyPolicy",

@@ -17,8 +17,7 @@ from app.auth import service as auth
 from app.auth.principal import Principal
 from app.db import is_postgres
 from app.enums import SlaState, Status, Tier, Urgency
-from app.errors import Forbidden, InvalidInput, InvalidTransition, NotFound, PreconditionFailed
-from app.errors import Conflict
+from app.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, PreconditionFailed
 from app.sla import policy as sla
 from app.sla import service as sla_service
 from app.units import service as units

@@ -15,7 +15,6 @@ from app.db import is_postgres
 from app.deps import SessionDep
 from app.errors import Forbidden, Unauthenticated
 
-
 # Documents the bearer scheme in OpenAPI; the header itself is parsed by _bearer below (401, not 403).
 BEARER_SCHEME = HTTPBearer(
     auto_error=False,

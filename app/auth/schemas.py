@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.time import LocalDateTime
 from app.core.validation import JsonBool, Mobile, Name, UnitCode

@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session
 
 from app.core.models import IdempotencyRecord
 from app.errors import InvalidInput
@@ -61,8 +61,3 @@ def remember(
         IdempotencyRecord(caller=caller, key=key, fingerprint=body_fingerprint, response_status=status,
                           response_body=response, created_at=now)
     )
-
-
-def purge_expired(session: Session, *, now: datetime) -> int:
-    result = session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < now - KEY_TTL))
-    return int(result.rowcount or 0)

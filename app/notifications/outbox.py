@@ -10,8 +10,8 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from app.appeals.models import Appeal, AppealEvent
-from app.core import refcache
 from app.auth.models import User
+from app.core import refcache
 from app.enterprises.models import Enterprise
 from app.enums import Status
 from app.notifications import links, messages, rules
