@@ -89,6 +89,30 @@ def iter_session(engine: Engine) -> Iterator[Session]:
 
 
 _INSERTS: dict[str, sa.Insert] = {}
+_DEFAULTS: dict[type, tuple[dict[str, Any], dict[str, Callable[[], Any]]]] = {}
+M = TypeVar("M", bound=SQLModel)
+
+
+def new_row(model: type[M], **values: Any) -> M:
+    """A new row object for `insert_row`, built the way the ORM builds the rows it loads: fields' defaults and the
+    values go straight into the instance, without SQLModel's per-attribute `__init__` (20× cheaper; table models
+    are not validated on `__init__` either). The object is transient and behaves like any other afterwards."""
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        sa.orm.configure_mappers()
+        static = {name: f.default for name, f in model.model_fields.items()
+                  if not f.is_required() and f.default_factory is None}
+        factories = {name: f.default_factory for name, f in model.model_fields.items()
+                     if f.default_factory is not None}
+        defaults = _DEFAULTS.setdefault(model, (static, factories))  # type: ignore[arg-type]
+    row: M = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    state = row.__dict__
+    state.update(defaults[0])
+    for name, factory in defaults[1].items():
+        if name not in values:
+            state[name] = factory()
+    state.update(values)
+    return row
 
 
 def insert_row(session: Session, row: SQLModel) -> int:
@@ -102,7 +126,9 @@ def insert_row(session: Session, row: SQLModel) -> int:
     if statement is None:
         statement = _INSERTS.setdefault(table.name, table.insert().returning(table.c.id))
     values = {c.key: v for c in table.columns if (v := getattr(row, c.key, None)) is not None}
-    new_id = int(session.execute(statement, values).scalar_one())
+    # On the session's connection, not session.execute: a plain Core statement needs none of the ORM's
+    # statement handling, which cost as much again as the INSERT.
+    new_id = int(session.connection().execute(statement, values).scalar_one())
     row.id = new_id  # type: ignore[attr-defined]
     return new_id
 

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.appeals.models import Appeal, AppealEvent
 from app.auth.principal import Principal
-from app.db import insert_row
+from app.db import insert_row, new_row
 from app.notifications import outbox
 
 SYSTEM_ACTOR = "系统"
@@ -32,7 +32,8 @@ def record_event(
     public: bool = True,
     data: dict[str, Any] | None = None,
 ) -> AppealEvent:
-    event = AppealEvent(
+    event = new_row(
+        AppealEvent,
         appeal_id=appeal.id,  # type: ignore[arg-type]
         type=event_type,
         actor=principal.label if principal else SYSTEM_ACTOR,

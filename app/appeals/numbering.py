@@ -20,6 +20,7 @@ PREFIX = "ZQ"
 SEQUENCE_NAME = "appeal_number_seq"
 
 
+_NEXTVAL = sa.select(sa.func.nextval(SEQUENCE_NAME))
 _NUMBER = re.compile(rf"^{PREFIX}\d{{4}}-\d{{6,}}$")
 
 
@@ -35,7 +36,7 @@ def format_number(year: int, seq: int) -> str:
 def next_number(session: Session, *, now: datetime) -> str:
     year = to_shanghai(now).year
     if is_postgres(session):
-        seq = session.execute(sa.text(f"SELECT nextval('{SEQUENCE_NAME}')")).scalar_one()
+        seq = session.connection().execute(_NEXTVAL).scalar_one()
         return format_number(year, int(seq))
     updated = session.execute(
         sa.update(AppealNumberCounter)

@@ -17,7 +17,7 @@ from app.appeals.views import to_read
 from app.attachments import links as attachment_links
 from app.auth.principal import Principal
 from app.core import idempotency
-from app.db import insert_row
+from app.db import insert_row, new_row
 from app.enterprises.models import Enterprise
 from app.enterprises.service import get_by_uscc, get_with_street
 from app.enums import URGENCY_LABELS, AppealKind, Category, Role, SlaState, Source, Status, Tier, Urgency
@@ -147,7 +147,8 @@ def _new_appeal(
     policy = sla_service.policy_for(session, decision.urgency)
     deadlines = sla.compute_deadlines(policy, sla_service.load_calendar(session), now)
     source = data.source or (Source.mini_program if principal.is_enterprise else Source.visit)
-    appeal = Appeal(
+    appeal = new_row(
+        Appeal,
         number=numbering.next_number(session, now=now),
         enterprise_id=enterprise.id,  # type: ignore[arg-type]
         street_unit_id=street.id,  # type: ignore[arg-type]
