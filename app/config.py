@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 1.0
     housekeeping_interval_seconds: float = 3600.0  # deletes rows past their retention (app.core.housekeeping)
     dispatch_lease_seconds: float = 60.0  # a crashed dispatcher's messages are re-sent after this
+    # The vendors' rate window the per-channel budget counts in (DingTalk/WeCom: 20 per 60 s). Only a
+    # benchmark against a time-scaled fake robot shortens it (bench/bench_dispatcher.py); prod refuses < 60.
+    rate_window_seconds: float = Field(default=60.0, gt=0)
     run_workers_in_process: bool = False  # `zhuqi serve` turns it on unless told otherwise
     # Reference data and API keys are reused in a process for this long (app.core.refcache); 0 turns it off.
     cache_seconds: float = Field(default=5.0, ge=0, le=300)
@@ -61,6 +64,8 @@ class Settings(BaseSettings):
                 raise ValueError("ZHUQI_SECRET_KEY must be set to a random value of 32+ characters in prod")
             if self.allow_loopback_webhooks:
                 raise ValueError("ZHUQI_ALLOW_LOOPBACK_WEBHOOKS is for local fakes in tests; never in prod")
+            if self.rate_window_seconds < 60:
+                raise ValueError("ZHUQI_RATE_WINDOW_SECONDS below 60 is for a time-scaled fake; never in prod")
         return self
 
     @property

@@ -25,14 +25,16 @@ def lock_channel(session: Session, channel_id: int) -> Channel | None:
     return session.exec(query).first()
 
 
-def slots(session: Session, channel: Channel, now: datetime) -> tuple[int, datetime | None]:
-    """Sends allowed now in the sliding 60 s window, and when the next slot frees if none."""
-    since = now - delivery.WINDOW
+def slots(session: Session, channel: Channel, now: datetime,
+          window: timedelta = delivery.WINDOW) -> tuple[int, datetime | None]:
+    """Sends allowed now in the sliding window (60 s; shorter only against a time-scaled fake), and when the
+    next slot frees if none."""
+    since = now - window
     times = session.exec(
         select(ChannelSend.sent_at).where(ChannelSend.channel_id == channel.id,
                                           col(ChannelSend.sent_at) > since)
     ).all()
-    return delivery.window_slots(list(times), now, channel.per_minute_budget)
+    return delivery.window_slots(list(times), now, channel.per_minute_budget, window)
 
 
 def record_send(session: Session, channel: Channel, now: datetime) -> ChannelSend:

@@ -250,7 +250,7 @@ WINDOW = timedelta(seconds=60)
 
 
 def window_slots(
-    sent_times: Sequence[datetime], now: datetime, per_minute: int
+    sent_times: Sequence[datetime], now: datetime, per_minute: int, window: timedelta = WINDOW
 ) -> tuple[int, datetime | None]:
     """Sends allowed right now under a sliding 60 s window, and when the next slot frees if none.
 
@@ -260,9 +260,9 @@ def window_slots(
     """
     if per_minute <= 0:
         return 0, None
-    in_window = sorted(t for t in sent_times if t > now - WINDOW)
+    in_window = sorted(t for t in sent_times if t > now - window)
     allowed = per_minute - len(in_window)
     if allowed > 0:
         return allowed, None
     # The slot frees when enough of the oldest sends have aged out to go below the limit.
-    return 0, in_window[len(in_window) - per_minute] + WINDOW
+    return 0, in_window[len(in_window) - per_minute] + window

@@ -54,6 +54,7 @@ class _Run:
     client: httpx.Client
     guard: sender.UrlGuard
     rand: Callable[[], float]
+    window: timedelta = delivery.WINDOW  # settings.rate_window_seconds
     started: float = field(default_factory=time.monotonic)
 
     def tick(self) -> datetime:
@@ -222,9 +223,9 @@ def _run_channel(run: _Run, channel_id: int, queue: list[str], priorities: dict[
                 _release(session, queue, run.owner, channel.blocked_until)
                 session.commit()
                 return sent
-            free, free_at = budget.slots(session, channel, now)
+            free, free_at = budget.slots(session, channel, now, run.window)
             if free == 0:
-                _release(session, queue, run.owner, free_at or now + delivery.WINDOW)
+                _release(session, queue, run.owner, free_at or now + run.window)
                 session.commit()
                 return sent
             if not coalesced:
@@ -259,13 +260,15 @@ def dispatch_due(
     run_owner = owner or default_owner()
     lease_s = getattr(settings, "dispatch_lease_seconds", DEFAULT_LEASE.total_seconds())
     lease = timedelta(seconds=float(lease_s))
+    window_s = getattr(settings, "rate_window_seconds", delivery.WINDOW.total_seconds())
+    window = timedelta(seconds=float(window_s))
     with session_for(engine) as session:
         claimed = _claim(session, now=now, owner=run_owner, lease=lease, limit=limit)
     if not claimed:
         return 0
     own_client = client is None
     run = _Run(engine, run_owner, lease, now, client or sender.make_client(),
-               guard or sender.UrlGuard.from_settings(settings), rand)
+               guard or sender.UrlGuard.from_settings(settings), rand, window)
     by_channel: dict[int, list[str]] = {}
     priorities = {msg_id: prio for msg_id, _, prio in claimed}
     for msg_id, channel_id, _ in claimed:
