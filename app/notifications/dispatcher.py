@@ -257,6 +257,7 @@ def dispatch_due(
     guard: sender.UrlGuard | None = None,
 ) -> int:
     """One dispatch round; returns how many messages the vendors accepted. Safe with any number of workers."""
+    started = time.monotonic()  # `now` is this moment: the round's clock counts the claim too
     run_owner = owner or default_owner()
     lease_s = getattr(settings, "dispatch_lease_seconds", DEFAULT_LEASE.total_seconds())
     lease = timedelta(seconds=float(lease_s))
@@ -268,7 +269,7 @@ def dispatch_due(
         return 0
     own_client = client is None
     run = _Run(engine, run_owner, lease, now, client or sender.make_client(),
-               guard or sender.UrlGuard.from_settings(settings), rand, window)
+               guard or sender.UrlGuard.from_settings(settings), rand, window, started)
     by_channel: dict[int, list[str]] = {}
     priorities = {msg_id: prio for msg_id, _, prio in claimed}
     for msg_id, channel_id, _ in claimed:

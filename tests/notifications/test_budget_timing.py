@@ -1,10 +1,15 @@
-"""ZHUQI_RATE_WINDOW_SECONDS: the dispatcher's budget window can be shortened to match a time-scaled fake
-robot (bench/bench_dispatcher.py), and prod refuses a window shorter than the vendors' minute."""
+"""When the budget counts a send: in the configured window (ZHUQI_RATE_WINDOW_SECONDS, shortened only to match
+a time-scaled fake robot in bench/bench_dispatcher.py; prod refuses less than the vendors' minute), and never
+earlier than the vendor received it, however long the round's claim took."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
+
 import httpx
 import pytest
+from sqlmodel import Session, select
 from pydantic import ValidationError
 
 from tests.fakes.dingtalk_robot import FakeDingTalkRobot
@@ -56,3 +61,35 @@ def test_budget_counts_in_the_configured_window_against_a_robot_scaled_the_same(
         assert dispatch(db, scaled, clock, robot_client) == 5
     assert robot.blocks_triggered == 0 and robot.rejected == []
     assert len(robot.unique_msg_uuids(TOKEN)) == 10 and outbox_rows(db, event_type="digest") == []
+
+
+def test_sends_are_logged_no_earlier_than_the_vendor_saw_them_even_after_a_slow_claim(
+    client, keys, db, settings, clock, monkeypatch
+):
+    """The round's clock is `now` plus the real time since `now` — the claim included. Were the claim left
+    out, every send of a round with a slow claim (a busy database) would be logged that much too early, its
+    slot would free too early, and the next round could put more than 20 into the vendor's minute: a block."""
+    from app.notifications import dispatcher
+    from app.notifications.models import ChannelSend
+
+    real_claim = dispatcher._claim
+
+    def slow_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        rows = real_claim(*args, **kwargs)
+        time.sleep(0.3)
+        return rows
+
+    monkeypatch.setattr(dispatcher, "_claim", slow_claim)
+    robot = FakeDingTalkRobot()  # the real clock, like the dispatcher's `now` below
+    robot.add_robot(TOKEN, secret=SECRET, keywords=[KEYWORD])
+    clock.set(datetime.now(UTC))
+    make_channel(client, keys)
+    appeal = file_appeal(client, keys)
+    add_events(db, appeal["id"], 2, clock.now)
+    with httpx.Client(transport=robot.transport()) as robot_client:
+        assert dispatcher.dispatch_due(db, settings, datetime.now(UTC), client=robot_client) == 3
+    received = sorted(t for t, _, code, _ in robot.log if code == 0)
+    with Session(db) as session:
+        logged = sorted(s.sent_at.timestamp() for s in session.exec(select(ChannelSend)).all())
+    assert len(received) == len(logged) == 3
+    assert all(mine >= theirs for mine, theirs in zip(logged, received, strict=True)), (logged, received)
