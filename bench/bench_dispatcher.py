@@ -141,24 +141,63 @@ class City:
     tokens: dict[int, str]  # channel id → robot access_token
 
 
+def city_admin(session: Any) -> Any:
+    """A city admin's Principal (as app.demo files its appeals)."""
+    from sqlmodel import col, select
+
+    from app.auth.principal import Principal
+    from app.enums import Role, Tier
+    from app.units.models import Unit
+
+    city = session.exec(select(Unit).where(col(Unit.parent_id).is_(None))).one()
+    return Principal(role=Role.city_admin, label="压测（杭州市）", unit_id=city.id, unit_code=city.code,
+                     unit_path=city.path, unit_tier=Tier.city)
+
+
+def file_appeals(session: Any, root: Any, street: Any, count: int, *, now: datetime, tag: str) -> list[tuple[int, str]]:
+    """`count` appeals of a new enterprise at `street`, filed through the appeal service: submitted, owned by the
+    street. `tag` (two letters) keeps the enterprises of different callers apart. Returns (id, number) of each."""
+    from app.appeals import service as appeals
+    from app.appeals.schemas import AppealCreate, ImpactIn
+    from app.enterprises.models import Enterprise
+    from app.enterprises.uscc import make_uscc
+    from app.enums import Category, Source
+
+    enterprise = Enterprise(
+        uscc=make_uscc(f"91{street.code[:6]}{tag}{street.id:07d}"), name=f"杭州压测{tag}{street.name}企业有限公司",
+        street_unit_id=street.id, contact_name="测试", contact_mobile="13900000000", tags=[], created_at=now,
+        updated_at=now)
+    session.add(enterprise)
+    session.commit()
+    filed = []
+    for _ in range(count):
+        result = appeals.submit_appeal(session, root, AppealCreate(
+            title="新厂房用电增容审批迟迟未办", description="新建厂房需增容，申请已提交两个月未有答复，影响投产。",
+            category=Category.energy, source=Source.visit, impact=ImpactIn(employees_affected=30),
+            enterprise_uscc=enterprise.uscc), now=now)
+        filed.append((int(result.body["id"]), str(result.body["number"])))
+    return filed
+
+
+def streets(session: Any) -> list[Any]:
+    """The demo city's streets (area units), in id order."""
+    from sqlmodel import col, select
+
+    from app.units.models import Unit
+
+    return list(session.exec(select(Unit).where(Unit.tier == "street", Unit.kind == "area")
+                             .order_by(col(Unit.id))).all())
+
+
 def prepare(url: str, port: int, fake: Any) -> City:
     """Migrates, seeds the demo city, files one appeal per street (before any channel: no messages yet), then
     creates one DingTalk channel per street through the notification service and registers its robot."""
-    from sqlmodel import select
-
-    from app.appeals import service as appeals
-    from app.appeals.schemas import AppealCreate, ImpactIn
-    from app.auth.principal import Principal
     from app.core import migrate
     from app.db import make_engine, session_for
     from app.demo import seed_demo
-    from app.enterprises.models import Enterprise
-    from app.enterprises.uscc import make_uscc
-    from app.enums import Category, Role, Source, Tier
     from app.notifications import service
     from app.notifications.schemas import ChannelCreate
     from app.notifications.sender import UrlGuard
-    from app.units.models import Unit
 
     engine = make_engine(url)
     migrate.upgrade(engine)
@@ -166,26 +205,11 @@ def prepare(url: str, port: int, fake: Any) -> City:
     guard = UrlGuard(allow_loopback=True)
     with session_for(engine) as session:
         seed_demo(session, now=now, with_appeals=False)
-        units = list(session.exec(select(Unit).order_by(Unit.id)).all())
-        city = next(u for u in units if u.parent_id is None)
-        streets = [u for u in units if u.tier == "street" and u.kind == "area"][:CHANNELS]
-        root = Principal(role=Role.city_admin, label="压测（杭州市）", unit_id=city.id, unit_code=city.code,
-                         unit_path=city.path, unit_tier=Tier.city)
-        appeal_ids = []
-        for i, street in enumerate(streets):
-            enterprise = Enterprise(
-                uscc=make_uscc(f"91{street.code[:6]}MC{i:07d}"), name=f"杭州压测通知企业{i}有限公司",
-                street_unit_id=street.id, contact_name="测试", contact_mobile="13900000000",  # type: ignore[arg-type]
-                tags=[], created_at=now, updated_at=now)
-            session.add(enterprise)
-            session.commit()
-            appeal = appeals.submit_appeal(session, root, AppealCreate(
-                title="新厂房用电增容审批迟迟未办", description="新建厂房需增容，申请已提交两个月未有答复。",
-                category=Category.energy, source=Source.visit, impact=ImpactIn(employees_affected=30),
-                enterprise_uscc=enterprise.uscc), now=now)
-            appeal_ids.append(int(appeal.body["id"]))
+        root = city_admin(session)
+        chosen = streets(session)[:CHANNELS]
+        appeal_ids = [file_appeals(session, root, street, 1, now=now, tag="MC")[0][0] for street in chosen]
         tokens = {}
-        for i, street in enumerate(streets):
+        for i, street in enumerate(chosen):
             token, secret = f"bench-robot-{i}", f"SEC{i:02d}" + "0123456789abcdef" * 4
             fake.add_robot(token, secret=secret, keywords=[KEYWORD])
             channel, _ = service.create_channel(
