@@ -13,7 +13,9 @@ Time runs SCALE× faster on both sides: the fake's clock (its `clock` parameter)
 lasts 60/SCALE s and its block 600/SCALE s; the workers count their budget in a window of ZHUQI_RATE_WINDOW_SECONDS =
 60/SCALE s and poll, lease and sweep SCALE× more often. Rates below are in the fake's minutes. (The workers sign with
 the real time and the fake checks it against its own: the skew, (SCALE-1) × the run's length, stays far inside
-DingTalk's hour.) Why ×5 and not faster: see SCALE.
+DingTalk's hour.) Why ×5 and not faster: see SCALE. The dispatcher's own pause after a throttle answer (10 minutes,
+delivery.THROTTLE_BLOCK) is not a setting and is not scaled: after a block, rows wait past the deadline and count
+as lost.
 
 Two phases, one fake and the same workers:
 1. paced — a backlog of MESSAGES outbox rows (MESSAGES/10 per channel) written by the app's own `record_event`, in
@@ -394,8 +396,10 @@ def phase(ctx: Context, city: City, fake: Any, clock: ScaledClock, plan: Plan, n
     log_from, blocks_before = len(fake.log), fake.blocks_triggered
     written = add_events(city, per_appeal, batch=10 if digestible else per_appeal, digestible=digestible,
                          note=f"（{name}）")
-    # At BUDGET a minute the backlog needs per_appeal / 18 fake minutes: allow 2.5× that and 30 s more.
-    waited = wait_drained(city, written, timeout=2.5 * plan.window * per_appeal / BUDGET + 30)
+    # The deadline, after which a row still pending counts as lost: one by one at BUDGET a minute the backlog needs
+    # per_appeal / BUDGET fake minutes (allow 1.5× that); digests need a few minutes whatever the backlog.
+    minutes = 5 if digestible else 1.5 * per_appeal / BUDGET
+    waited = wait_drained(city, written, timeout=minutes * plan.window + 30)
     outcome = evaluate(city, fake, clock, written, log_from, blocks_before)
     outcome.commits = written.commits
     ctx.log(f"dispatcher {name}: events in {written.commits} commit(s) over "
