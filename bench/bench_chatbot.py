@@ -12,9 +12,9 @@ a unique msgId, the liaison's senderStaffId, a leading space left by the @mentio
 not signed yet, so it really signs (afterwards the stored replies are counted to prove it).
 
 Two schedules, open loop (bench.loadgen: latency counts from when a request was due, so queueing counts):
-- steady: every liaison sends a command a second, interleaved (RATE = 20/s), for 30 s (--quick: 10 s);
+- steady: every liaison sends a command a second, interleaved (RATE = 20/s), for 20 s (--quick: 10 s);
 - together: all 20 liaisons at the same instant, BURSTS times one second apart — 20 callbacks in flight at once
-  (--quick: 5 times).
+  (--quick: 8 times).
 The target applies to both; the baseline is GET /healthz on the same schedule on the same server. The details also
 give each command's latency alone (one request at a time, median of 8): where the time goes.
 """
@@ -45,7 +45,7 @@ APP_SECRET = "bench-dingtalk-app-secret-" + "c" * 24
 PATH = "/api/v1/callbacks/dingtalk"
 LIAISONS = 20
 RATE = 20.0  # commands a second: each liaison one a second
-BURSTS = 10
+BURSTS = 20
 TO_SIGN = 16  # fresh appeals per liaison for 签收 (~7 of its ~33 commands are 签收; when none is left: 查询)
 IN_PROGRESS = 5  # signed appeals per liaison for 进展
 MIX = {"待办": 20, "查询": 35, "签收": 20, "进展": 25}
@@ -207,8 +207,8 @@ def measure(ctx: Context, db: str, url: str, *, seeded: int, dataset: str) -> li
     started = time.monotonic()
     liaisons = prepare(url, seeded=seeded, log=ctx.log)
     ctx.log(f"chatbot {db}: dataset and {LIAISONS} liaisons ready in {time.monotonic() - started:.0f} s")
-    seconds = 10 if ctx.quick else 30
-    bursts = 5 if ctx.quick else BURSTS
+    seconds = 10 if ctx.quick else 20
+    bursts = 8 if ctx.quick else BURSTS
     rng = random.Random(7)
     probes = each_verb(liaisons, rng)  # first, so every 签收 of it has an appeal to sign
     warm = callbacks(liaisons, 2 * LIAISONS, rng)
