@@ -159,7 +159,7 @@ def each_verb(liaisons: list[Liaison], rng: random.Random, per_verb: int = 8) ->
 
 
 def one_by_one(base: str, probes: dict[str, list[Request]]) -> dict[str, float]:
-    """Median latency of each command alone (one request at a time, no load): where the time goes."""
+    """Median latency of each command alone (one request at a time, nothing else of ours running)."""
     medians = {}
     with httpx.Client(base_url=base, timeout=30) as client:
         for verb, requests in probes.items():
@@ -230,7 +230,7 @@ def measure(ctx: Context, db: str, url: str, *, seeded: int, dataset: str) -> li
     signed = sum(len(lz.signed) for lz in liaisons)
     lines = [f"{name}: {run.summary()}" for name, run in runs.items()]
     lines.append(f"replies by verb: {dict(sorted(done.items()))}; 签收 sent {signed}")
-    lines.append("each command alone (median of 8, no load): "
+    lines.append("each command alone (median of 8, one at a time): "
                  + ", ".join(f"{verb} {ms:.1f} ms" for verb, ms in alone.items()))
     ctx.detail(f"chatbot on {db}", "\n".join(lines))
     for line in lines:

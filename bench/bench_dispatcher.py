@@ -264,7 +264,6 @@ def add_events(city: City, per_appeal: int, *, batch: int, digestible: bool, not
 @dataclass(frozen=True)
 class Row:
     id: str
-    channel_id: int
     event_type: str
     status: str
     coalesced_into: str | None
@@ -272,7 +271,7 @@ class Row:
 
 def phase_rows(city: City, written: Written) -> list[Row]:
     with city.engine.connect() as conn:
-        found = conn.execute(sa.text("SELECT id, channel_id, event_type, status, coalesced_into FROM outbox_message "
+        found = conn.execute(sa.text("SELECT id, event_type, status, coalesced_into FROM outbox_message "
                                      "WHERE created_at >= :since"), {"since": written.since}).all()
     return [Row(*r) for r in found]
 
