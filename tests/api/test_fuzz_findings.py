@@ -55,3 +55,40 @@ def test_nul_in_path_or_query_is_422(client, keys):
     for url in ("/api/v1/units?parent_code=%00", "/api/v1/appeals?text=a%00b", "/api/v1/units/33%0001",
                 "/api/v1/enterprises/%00"):
         assert_problem(client.get(url, headers=keys["city"]), 422, code="validation_error")
+
+
+# Found when the fuzzing was extended to every operation and to an enterprise user (issue 11).
+
+MAX_ID = 2**31 - 1
+
+
+def test_every_integer_in_a_path_or_query_is_bounded_to_32_bits(app):
+    checked = 0
+    for path, methods in app.openapi()["paths"].items():
+        for method, op in methods.items():
+            for param in op.get("parameters", []):
+                for schema in (param["schema"], *param["schema"].get("anyOf", [])):
+                    if schema.get("type") == "integer":
+                        assert schema.get("maximum", MAX_ID + 1) <= MAX_ID, (method, path, param)
+                        checked += 1
+    assert checked > 30
+
+
+def test_ids_beyond_32_bits_on_the_newer_routes_are_422(client, keys):
+    huge = 2**63
+    for method, path in (("GET", f"/api/v1/channels/{huge}"), ("DELETE", f"/api/v1/channels/{huge}"),
+                         ("POST", f"/api/v1/channels/{huge}/activate"), ("POST", f"/api/v1/alerts/{huge}/acknowledge"),
+                         ("GET", f"/api/v1/attachments/{huge}"), ("POST", f"/api/v1/binding-requests/{huge}/reject"),
+                         ("GET", f"/api/v1/callback-tasks/{huge}"), ("GET", f"/api/v1/problem-groups/{huge}"),
+                         ("GET", f"/api/v1/appeals/{huge}/similar"), ("GET", f"/api/v1/outbox?appeal_id={huge}"),
+                         ("GET", f"/api/v1/outbox?channel_id={huge}")):
+        assert_problem(client.request(method, path, headers=keys["city"]), 422,
+                       field="query" if "?" in path else "path")
+    group = client.post("/api/v1/problem-groups", json={"kind": "common", "title": "用电负荷指标不足",
+                                                         "description": "多家企业反映用电负荷指标不足。",
+                                                         "unit_code": "330105"}, headers=keys["city"])
+    assert group.status_code == 201, group.text
+    for ids in ([huge], [1, "2"], [0]):
+        response = client.post(f"/api/v1/problem-groups/{group.json()['id']}/appeals", json={"appeal_ids": ids},
+                               headers=keys["city"])
+        assert_problem(response, 422, field="appeal_ids")
