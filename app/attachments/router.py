@@ -37,7 +37,7 @@ def upload_attachment(
 
 
 @router.get("/{attachment_id}", response_class=FileResponse,
-            responses={200: {"content": _FILE_CONTENT, "description": "附件文件"}, **problem_responses(404)})
+            responses={200: {"content": _FILE_CONTENT, "description": "附件文件"}, **problem_responses(403, 404)})
 def download_attachment(attachment_id: IdPath, session: SessionDep, principal: PrincipalDep,
                         settings: SettingsDep) -> FileResponse:
     """下载附件：仅能看到引用它的诉求的人（或尚未引用时的上传者）可以下载。"""

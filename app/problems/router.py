@@ -35,7 +35,7 @@ def create_group(data: ProblemGroupCreate, session: SessionDep, principal: Admin
     return views.group_read(session, principal, group)
 
 
-@router.get("/problem-groups/{group_id}", response_model=ProblemGroupRead, responses=problem_responses())
+@router.get("/problem-groups/{group_id}", response_model=ProblemGroupRead, responses=problem_responses(403))
 def get_group(group_id: IdPath, session: SessionDep, principal: StaffDep) -> ProblemGroupRead:
     """读取问题组及其关联诉求。"""
     return views.group_read(session, principal, service.get_visible(session, principal, group_id))

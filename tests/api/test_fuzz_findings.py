@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.helpers import appeal_body, assert_problem
+from tests.accounts.helpers import sign_in_headers
+from tests.helpers import XIXI_ENTERPRISE, appeal_body, assert_problem
 
 
 def test_ids_beyond_32_bits_are_422_not_a_driver_overflow(client, keys):
@@ -92,3 +93,38 @@ def test_ids_beyond_32_bits_on_the_newer_routes_are_422(client, keys):
         response = client.post(f"/api/v1/problem-groups/{group.json()['id']}/appeals", json={"appeal_ids": ids},
                                headers=keys["city"])
         assert_problem(response, 422, field="appeal_ids")
+
+
+def test_every_route_that_can_refuse_declares_403(app):
+    """A route behind get_principal answers 403 to an enterprise user not yet bound (and require_staff/require_admin
+    to roles that may not use it); GET /units and /units/{code}, /problem-groups/{id}, the appeal reads,
+    /enterprises/{uscc} and /attachments/{id} answered an undeclared 403."""
+    from fastapi.routing import APIRoute, iter_route_contexts
+
+    from app.auth.deps import get_principal, require_admin, require_staff
+
+    def calls(dependant):  # type: ignore[no-untyped-def]
+        yield dependant.call
+        for sub in dependant.dependencies:
+            yield from calls(sub)
+
+    spec = app.openapi()["paths"]
+    checked = 0
+    for route in iter_route_contexts(app.routes):
+        original = route.original_route
+        if isinstance(original, APIRoute) and original.include_in_schema and \
+                {get_principal, require_staff, require_admin} & set(calls(original.dependant)):
+            for method in original.methods:
+                assert "403" in spec[route.path][method.lower()]["responses"], (method, route.path)
+                checked += 1
+    assert checked > 50
+
+
+def test_enterprise_users_get_the_declared_403(client, keys, city, settings, clock):
+    secret = settings.secret_key.get_secret_value()
+    unbound = sign_in_headers(city, secret, clock.now, "fuzz-unbound")
+    bound = sign_in_headers(city, secret, clock.now, "fuzz-bound", XIXI_ENTERPRISE)
+    for path in ("/api/v1/appeals", "/api/v1/appeals/1", f"/api/v1/enterprises/{XIXI_ENTERPRISE}"):
+        assert_problem(client.get(path, headers=unbound), 403, code="forbidden")
+    for path in ("/api/v1/units", "/api/v1/units/330106012", "/api/v1/problem-groups/1"):
+        assert_problem(client.get(path, headers=bound), 403, code="forbidden")
