@@ -128,3 +128,11 @@ def test_enterprise_users_get_the_declared_403(client, keys, city, settings, clo
         assert_problem(client.get(path, headers=unbound), 403, code="forbidden")
     for path in ("/api/v1/units", "/api/v1/units/330106012", "/api/v1/problem-groups/1"):
         assert_problem(client.get(path, headers=bound), 403, code="forbidden")
+
+
+def test_multipart_body_without_boundary_is_422_problem(client, keys):
+    """Starlette answered 400 (undeclared), before authentication too."""
+    for headers in ({}, keys["city"]):
+        response = client.post("/api/v1/attachments", content=b"--x\r\n",
+                               headers={**headers, "Content-Type": "multipart/form-data"})
+        assert_problem(response, 422, field="body", code="validation_error")
