@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -12,7 +11,7 @@ from app.callbacks import service
 from app.callbacks.schemas import CallbackOutcome, CallbackTaskPage, CallbackTaskRead
 from app.callbacks.views import to_reads
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
-from app.core.validation import IdPath
+from app.core.validation import IdPath, QueryDate
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import problem_responses
 
@@ -24,7 +23,7 @@ def list_tasks(
     session: SessionDep, principal: StaffDep, settings: SettingsDep,
     status: Annotated[Literal["pending", "reached", "not_reached", "refused", "closed"] | None,
                       Query(description="默认 pending")] = "pending",
-    due_by: Annotated[date | None, Query(description="只列出下一次回访日不晚于该日的任务，例如今天")] = None,
+    due_by: Annotated[QueryDate | None, Query(description="只列出下一次回访日不晚于该日的任务，例如今天")] = None,
     limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> CallbackTaskPage:
     """列出本单位（区县）负责的回访任务，先建的在前。"""

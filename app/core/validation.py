@@ -70,13 +70,21 @@ JsonBool = StrictBool
 JsonInt = StrictInt
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_text(value: Any) -> Any:
-    if isinstance(value, str) or (isinstance(value, date) and not isinstance(value, datetime)):
+    # Only YYYY-MM-DD (the contract's `format: date`): pydantic would also read "0" as a Unix timestamp
+    # (1970-01-01) and cut a datetime to its date.
+    if (isinstance(value, str) and _ISO_DATE.fullmatch(value)) or (
+            isinstance(value, date) and not isinstance(value, datetime)):
         return value
     raise ValueError("日期必须是 YYYY-MM-DD 格式的字符串 (a date must be a YYYY-MM-DD string)")
 
 
 JsonDate = Annotated[date, BeforeValidator(_date_text)]
+# The same rule for a date in a query string (found by schemathesis: `?due_by=0` listed tasks due by 1970-01-01).
+QueryDate = JsonDate
 
 
 # Row ids are 32-bit integers in the database (SERIAL on PostgreSQL): a larger id can name nothing, and must be a

@@ -136,3 +136,54 @@ def test_multipart_body_without_boundary_is_422_problem(client, keys):
         response = client.post("/api/v1/attachments", content=b"--x\r\n",
                                headers={**headers, "Content-Type": "multipart/form-data"})
         assert_problem(response, 422, field="body", code="validation_error")
+
+
+def test_dates_are_yyyy_mm_dd_text_only(client, keys):
+    """`?due_by=0` was read as a Unix timestamp (1970-01-01); a JSON "0" or a datetime string too."""
+    assert_problem(client.get("/api/v1/callback-tasks", params={"due_by": "0"}, headers=keys["xihu"]), 422,
+                   field="due_by")
+    assert client.get("/api/v1/callback-tasks", params={"due_by": "2026-03-02"}, headers=keys["xihu"]).status_code \
+        == 200
+    for day in ("0", "2027-01-01T00:00:00", "1700000000"):
+        response = client.post("/api/v1/appeals", json=appeal_body(impact={"hard_deadline": day}),
+                               headers=keys["city"])
+        assert_problem(response, 422, field="impact")
+        calendar = {"overrides": [{"day": day, "workday": True, "note": "调休"}]}
+        assert_problem(client.put("/api/v1/calendar/2027", json=calendar, headers=keys["city"]), 422, field="day")
+
+
+def test_json_types_are_not_guessed_on_the_newer_routes(client, keys):
+    channel = {"kind": "dingtalk", "url": "https://oapi.dingtalk.com/robot/send?access_token=x"}
+    for bad in ({"internal": 1}, {"per_minute_budget": "18"}, {"monthly_quota": 3000.0}):
+        response = client.post("/api/v1/units/330106012/channels", json={**channel, **bad}, headers=keys["xixi_admin"])
+        assert_problem(response, 422, field=next(iter(bad)))
+    response = client.post(f"/api/v1/enterprises/{XIXI_ENTERPRISE}/invitations", json={"valid_days": "7"},
+                           headers=keys["xixi_admin"])
+    assert_problem(response, 422, field="valid_days")
+
+
+def test_robot_error_code_is_a_number_or_a_short_string(app, db, settings, clock):
+    """A 21-digit errorCode string was read as the number 0 and the message processed."""
+    import base64
+    import hashlib
+    import hmac
+
+    from fastapi.testclient import TestClient
+    from pydantic import SecretStr
+
+    from app.main import create_app
+
+    secret = "fuzz-robot-secret"
+    signed_app = create_app(settings.model_copy(update={"dingtalk_app_secret": SecretStr(secret)}), engine=db,
+                            clock=clock)
+    timestamp = str(int(clock.now.timestamp() * 1000))
+    sign = base64.b64encode(hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest())
+    headers = {"timestamp": timestamp, "sign": sign.decode()}
+    body = {"msgId": "msg-fuzz-1", "msgtype": "text", "text": {"content": "帮助"}, "senderStaffId": "nobody"}
+    with TestClient(signed_app) as client:
+        response = client.post("/api/v1/callbacks/dingtalk", json={**body, "errorCode": "0" * 21}, headers=headers)
+        assert_problem(response, 422, field="errorCode")
+        for code in (0, "0", "40035"):
+            ok = client.post("/api/v1/callbacks/dingtalk", json={**body, "msgId": f"msg-{code!r}", "errorCode": code},
+                             headers=headers)
+            assert ok.status_code == 200, ok.text
