@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -112,13 +113,17 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def settings(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+def make_settings(database_url: str, attachments_dir: Path, **overrides: Any):  # type: ignore[no-untyped-def]
     from app.config import Settings
 
     return Settings(database_url=database_url, env="test", secret_key="test-secret-key-" + "x" * 32,
-                    attachments_dir=str(tmp_path / "attachments"), allow_loopback_webhooks=True,
-                    public_base_url="https://zhuqi.example.gov.cn")
+                    attachments_dir=str(attachments_dir), allow_loopback_webhooks=True,
+                    public_base_url="https://zhuqi.example.gov.cn", **overrides)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return make_settings(database_url, tmp_path / "attachments")
 
 
 @pytest.fixture
@@ -166,12 +171,17 @@ KEY_SPECS = {
 }
 
 
-@pytest.fixture
-def keys(city: Session, clock: Clock) -> Keys:
+def create_keys(session: Session, now: datetime) -> Keys:
+    """An API key for each of KEY_SPECS (the demo city must be seeded)."""
     from app.auth.service import create_api_key
 
     headers = {}
     for name, (role, unit) in KEY_SPECS.items():
-        _, token = create_api_key(city, role=role, unit_code=unit, name=name, now=clock.now)  # type: ignore[arg-type]
+        _, token = create_api_key(session, role=role, unit_code=unit, name=name, now=now)  # type: ignore[arg-type]
         headers[name] = {"Authorization": f"Bearer {token}"}
     return Keys(headers)
+
+
+@pytest.fixture
+def keys(city: Session, clock: Clock) -> Keys:
+    return create_keys(city, clock.now)

@@ -22,6 +22,7 @@ from app.accounts.schemas import (
 )
 from app.auth.deps import AdminDep, AnyPrincipalDep, bearer_token
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import problem_responses
 
@@ -110,7 +111,7 @@ def list_binding_requests(session: SessionDep, principal: AdminDep, settings: Se
 
 @router.post("/binding-requests/{request_id}/approve", response_model=BindingRequestRead,
              responses=problem_responses(403, 404, 409))
-def approve_binding_request(request_id: int, session: SessionDep, principal: AdminDep, now: NowDep,
+def approve_binding_request(request_id: IdPath, session: SessionDep, principal: AdminDep, now: NowDep,
                             data: BindingDecision | None = None) -> BindingRequestRead:
     """批准绑定申请：申请人随即绑定到该企业。"""
     row = binding.decide(session, principal, request_id, approve=True, reason=data.reason if data else None, now=now)
@@ -119,7 +120,7 @@ def approve_binding_request(request_id: int, session: SessionDep, principal: Adm
 
 @router.post("/binding-requests/{request_id}/reject", response_model=BindingRequestRead,
              responses=problem_responses(403, 404, 409))
-def reject_binding_request(request_id: int, session: SessionDep, principal: AdminDep, now: NowDep,
+def reject_binding_request(request_id: IdPath, session: SessionDep, principal: AdminDep, now: NowDep,
                            data: BindingDecision | None = None) -> BindingRequestRead:
     """驳回绑定申请（可附理由，申请人在 /me 中可见）。"""
     row = binding.decide(session, principal, request_id, approve=False, reason=data.reason if data else None,

@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.accounts.models import BindingStatus, Provider
 from app.core.time import LocalDateTime
-from app.core.validation import Mobile, Name, Note, Uscc
+from app.core.validation import JsonInt, Mobile, Name, Note, Uscc
 
 LoginCode = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[\x21-\x7e]+$")]
 TokenText = Annotated[str, StringConstraints(min_length=1, max_length=2048, pattern=r"^[\x21-\x7e]+$")]
@@ -120,7 +120,7 @@ class BindingCreate(BaseModel):
 class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"valid_days": 7}]})
 
-    valid_days: int = Field(default=7, ge=1, le=30, description="有效天数（1–30，默认 7 天）")
+    valid_days: JsonInt = Field(default=7, ge=1, le=30, description="有效天数（1–30，默认 7 天）")
 
 
 class InvitationCreated(BaseModel):

@@ -54,7 +54,7 @@ def submit_appeal(
     return JSONResponse(result.body, status_code=result.status_code, headers=headers)
 
 
-@router.get("/appeals", response_model=AppealPage, responses=problem_responses())
+@router.get("/appeals", response_model=AppealPage, responses=problem_responses(403))
 def list_appeals(
     session: SessionDep,
     principal: PrincipalDep,
@@ -84,7 +84,7 @@ def list_appeals(
     return AppealPage(items=views.to_reads(session, rows[:limit]), next_cursor=next_cursor)
 
 
-@router.get("/appeals/{appeal_id}", response_model=AppealRead, responses=problem_responses())
+@router.get("/appeals/{appeal_id}", response_model=AppealRead, responses=problem_responses(403))
 def get_appeal(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, response: Response) -> AppealRead:
     """读取诉求详情；ETag 为当前版本，可用于 If-Match。"""
     appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
@@ -92,7 +92,7 @@ def get_appeal(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, 
     return views.to_read(session, appeal)
 
 
-@router.get("/appeals/{appeal_id}/events", response_model=AppealEventPage, responses=problem_responses())
+@router.get("/appeals/{appeal_id}/events", response_model=AppealEventPage, responses=problem_responses(403))
 def list_events(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
                 limit: LimitQuery = 200, cursor: CursorQuery = None) -> AppealEventPage:
     """诉求时间线（企业只看到公开记录）。"""
@@ -132,7 +132,7 @@ def perform_action(appeal_id: IdPath, action: Action, session: SessionDep, princ
     return views.to_read(session, appeal)
 
 
-@router.get("/appeals/{appeal_id}/allowed-actions", response_model=AllowedActions, responses=problem_responses())
+@router.get("/appeals/{appeal_id}/allowed-actions", response_model=AllowedActions, responses=problem_responses(403))
 def get_allowed_actions(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep) -> AllowedActions:
     """当前用户对该诉求现在可执行的动作。"""
     appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))

@@ -9,6 +9,7 @@ from app.attachments import service
 from app.attachments.models import Attachment
 from app.attachments.schemas import AttachmentRead
 from app.auth.deps import PrincipalDep
+from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import problem_responses
 
@@ -36,8 +37,8 @@ def upload_attachment(
 
 
 @router.get("/{attachment_id}", response_class=FileResponse,
-            responses={200: {"content": _FILE_CONTENT, "description": "附件文件"}, **problem_responses(404)})
-def download_attachment(attachment_id: int, session: SessionDep, principal: PrincipalDep,
+            responses={200: {"content": _FILE_CONTENT, "description": "附件文件"}, **problem_responses(403, 404)})
+def download_attachment(attachment_id: IdPath, session: SessionDep, principal: PrincipalDep,
                         settings: SettingsDep) -> FileResponse:
     """下载附件：仅能看到引用它的诉求的人（或尚未引用时的上传者）可以下载。"""
     attachment, path = service.get_readable(session, principal, attachment_id, directory=settings.attachments_dir)

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.validation import JsonInt
+
 MAX_CONTENT_CHARS = 5000  # an @-message is typed on a phone; anything longer is not a command
 Short = Annotated[str, StringConstraints(max_length=128)]
 
@@ -64,8 +66,9 @@ class RobotMessageIn(BaseModel):
     conversation_id: Short | None = Field(default=None, alias="conversationId")
     conversation_type: Annotated[str, StringConstraints(max_length=8)] | None = Field(
         default=None, alias="conversationType")
-    error_code: int | Annotated[str, StringConstraints(max_length=20)] | None = Field(default=None,
-                                                                                      alias="errorCode")
+    # A JSON number or a short string; lax mode would read a long string of digits as a number and let it pass.
+    error_code: JsonInt | Annotated[str, StringConstraints(max_length=20)] | None = Field(default=None,
+                                                                                          alias="errorCode")
     error_message: Annotated[str, StringConstraints(max_length=500)] | None = Field(default=None,
                                                                                     alias="errorMessage")
 

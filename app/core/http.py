@@ -72,12 +72,15 @@ def _validation_problem(exc: RequestValidationError, request: Request) -> Proble
     )
 
 
-def _body_problem(request: Request, cause: ValueError) -> Problem:
-    message = "请求体不是合法的 UTF-8 JSON (body is not valid UTF-8 JSON)"
+def _body_problem(request: Request, exc: StarletteHTTPException) -> Problem:
+    if isinstance(exc.__cause__, ValueError):
+        message, kind = "请求体不是合法的 UTF-8 JSON (body is not valid UTF-8 JSON)", "json_invalid"
+    else:
+        message, kind = f"请求体无法解析 (body could not be parsed: {exc.detail})", "body_invalid"
     return Problem(
         type=PROBLEM_TYPE_BASE + "validation_error", title="请求参数有误", status=422,
         detail=f"body: {message}", code="validation_error",
-        errors=[FieldError(field="body", message=message, type="json_invalid")], request_id=_request_id(request),
+        errors=[FieldError(field="body", message=message, type=kind)], request_id=_request_id(request),
     )
 
 
@@ -92,10 +95,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            # FastAPI answers 400 for a JSON body it cannot decode (e.g. not UTF-8) but 422 for one that is not
-            # JSON: both are the same client mistake, answered the same way.
-            return problem_response(_body_problem(request, exc.__cause__))
+        if exc.status_code == 400:
+            # Only the framework raises a bare 400, when it cannot read the body: a JSON body it cannot decode
+            # (e.g. not UTF-8; one that is not JSON is a 422) or a multipart body without its boundary (found by
+            # schemathesis). The same client mistake as any invalid body, answered the same way.
+            return problem_response(_body_problem(request, exc))
         status = exc.status_code
         problem = Problem(
             type=PROBLEM_TYPE_BASE + _HTTP_CODES.get(status, f"http_{status}"),

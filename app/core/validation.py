@@ -7,7 +7,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, StringConstraints
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
@@ -70,13 +70,21 @@ JsonBool = StrictBool
 JsonInt = StrictInt
 
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_text(value: Any) -> Any:
-    if isinstance(value, str) or (isinstance(value, date) and not isinstance(value, datetime)):
+    # Only YYYY-MM-DD (the contract's `format: date`): pydantic would also read "0" as a Unix timestamp
+    # (1970-01-01) and cut a datetime to its date.
+    if (isinstance(value, str) and _ISO_DATE.fullmatch(value)) or (
+            isinstance(value, date) and not isinstance(value, datetime)):
         return value
     raise ValueError("日期必须是 YYYY-MM-DD 格式的字符串 (a date must be a YYYY-MM-DD string)")
 
 
 JsonDate = Annotated[date, BeforeValidator(_date_text)]
+# The same rule for a date in a query string (found by schemathesis: `?due_by=0` listed tasks due by 1970-01-01).
+QueryDate = JsonDate
 
 
 # Row ids are 32-bit integers in the database (SERIAL on PostgreSQL): a larger id can name nothing, and must be a
@@ -84,3 +92,4 @@ JsonDate = Annotated[date, BeforeValidator(_date_text)]
 MAX_ID = 2_147_483_647
 RowId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int, Query(ge=1, le=MAX_ID)]  # found by schemathesis: GET /outbox?appeal_id=2**63 was a 500

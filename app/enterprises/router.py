@@ -59,7 +59,7 @@ def list_enterprises(
     return EnterprisePage(items=[to_read(e, u, principal) for e, u in rows[:limit]], next_cursor=next_cursor)
 
 
-@router.get("/{uscc}", response_model=EnterpriseRead, responses=problem_responses())
+@router.get("/{uscc}", response_model=EnterpriseRead, responses=problem_responses(403))
 def get_enterprise(uscc: str, session: SessionDep, principal: PrincipalDep) -> EnterpriseRead:
     """读取企业信息（联系人手机号按权限掩码）。"""
     return to_read(*service.get_in_reach(session, principal, uscc), principal)

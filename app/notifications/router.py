@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.auth.deps import AdminDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, decode_cursor_id, encode_cursor
+from app.core.validation import IdPath, IdQuery
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import InvalidInput, problem_responses
 from app.notifications import alerts, outbox, sender, service
@@ -84,13 +85,13 @@ def list_channels(code: str, session: SessionDep, principal: AdminDep, settings:
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelRead, responses=problem_responses(403, 404))
-def get_channel(channel_id: int, session: SessionDep, principal: AdminDep) -> ChannelRead:
+def get_channel(channel_id: IdPath, session: SessionDep, principal: AdminDep) -> ChannelRead:
     """读取一个通知渠道（密钥不返回，地址中的凭据打码）。"""
     return channel_read(*service.get_channel(session, principal, channel_id))
 
 
 @router.patch("/channels/{channel_id}", response_model=ChannelRead, responses=problem_responses(403, 404))
-def update_channel(channel_id: int, data: ChannelUpdate, session: SessionDep, principal: AdminDep,
+def update_channel(channel_id: IdPath, data: ChannelUpdate, session: SessionDep, principal: AdminDep,
                    now: NowDep, guard: GuardDep) -> ChannelRead:
     """修改通知渠道：订阅、最低紧急程度、关键词、密钥、地址、额度。"""
     return channel_read(*service.update_channel(session, principal, channel_id, data, now=now,
@@ -98,14 +99,14 @@ def update_channel(channel_id: int, data: ChannelUpdate, session: SessionDep, pr
 
 
 @router.delete("/channels/{channel_id}", response_model=ChannelRead, responses=problem_responses(403, 404))
-def delete_channel(channel_id: int, session: SessionDep, principal: AdminDep) -> ChannelRead:
+def delete_channel(channel_id: IdPath, session: SessionDep, principal: AdminDep) -> ChannelRead:
     """删除通知渠道及其发件箱记录；返回被删除的渠道。"""
     return channel_read(*service.delete_channel(session, principal, channel_id))
 
 
 @router.post("/channels/{channel_id}/test", response_model=ChannelTestResult,
              responses=problem_responses(403, 404, 429))
-def test_channel(channel_id: int, request: Request, session: SessionDep, principal: AdminDep, now: NowDep,
+def test_channel(channel_id: IdPath, request: Request, session: SessionDep, principal: AdminDep, now: NowDep,
                  client: HttpClientDep, guard: GuardDep) -> ChannelTestResult:
     """立即发送一条测试消息，返回厂商的应答（占用本分钟的发送额度）。"""
     target, send_id, payload = service.reserve_test_send(session, principal, channel_id, now=now)
@@ -122,7 +123,7 @@ def test_channel(channel_id: int, request: Request, session: SessionDep, princip
 
 @router.post("/channels/{channel_id}/activate", response_model=ChannelRead,
              responses=problem_responses(403, 404, 409))
-def activate_channel(channel_id: int, session: SessionDep, principal: AdminDep, now: NowDep) -> ChannelRead:
+def activate_channel(channel_id: IdPath, session: SessionDep, principal: AdminDep, now: NowDep) -> ChannelRead:
     """重新启用已停用（broken）的渠道；积压的消息随后补发。"""
     return channel_read(*service.activate_channel(session, principal, channel_id, now=now))
 
@@ -139,8 +140,8 @@ def _outbox_position(cursor: str | None, secret: str) -> tuple[datetime, str] | 
 
 @router.get("/outbox", response_model=OutboxPage, responses=problem_responses(403))
 def list_outbox(session: SessionDep, principal: AdminDep, settings: SettingsDep,
-                status: OutboxStatus | None = None, channel_id: Annotated[int | None, Query(ge=1)] = None,
-                appeal_id: Annotated[int | None, Query(ge=1)] = None,
+                status: OutboxStatus | None = None, channel_id: IdQuery | None = None,
+                appeal_id: IdQuery | None = None,
                 limit: LimitQuery = 50, cursor: CursorQuery = None) -> OutboxPage:
     """发件箱：按状态、渠道、诉求筛选，新的在前。"""
     secret = settings.secret_key.get_secret_value()
@@ -173,6 +174,6 @@ def list_alerts(session: SessionDep, principal: AdminDep, settings: SettingsDep,
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,
              responses=problem_responses(403, 404, 409))
-def acknowledge_alert(alert_id: int, session: SessionDep, principal: AdminDep, now: NowDep) -> AlertRead:
+def acknowledge_alert(alert_id: IdPath, session: SessionDep, principal: AdminDep, now: NowDep) -> AlertRead:
     """确认一条提醒。"""
     return alert_read(*alerts.acknowledge(session, principal, alert_id, now=now))

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.time import LocalDateTime
-from app.core.validation import Name
+from app.core.validation import JsonBool, JsonInt, Name
 from app.enums import Urgency
 from app.notifications.rules import ChannelKind, ChannelState, EventType, OutboxStatus
 
@@ -38,11 +38,11 @@ class ChannelCreate(BaseModel):
     events: list[EventType] = Field(default_factory=lambda: list(ALL_EVENTS), min_length=1, max_length=20,
                                     description="订阅的事件类型；含 digest 时绿色、黄色事件改为每日汇总")
     min_urgency: Urgency = Field(default=Urgency.green, description="最低紧急程度")
-    internal: bool = Field(default=False, description="内部群：消息可显示企业名称和诉求标题")
-    per_minute_budget: int | None = Field(default=None, ge=1, le=600,
-                                          description="每分钟发送上限；默认钉钉/企业微信 18、飞书 90、webhook 60")
-    monthly_quota: int | None = Field(default=None, ge=1, le=10_000_000,
-                                      description="月度调用额度；钉钉默认 3000，其他默认不限")
+    internal: JsonBool = Field(default=False, description="内部群：消息可显示企业名称和诉求标题")
+    per_minute_budget: JsonInt | None = Field(default=None, ge=1, le=600,
+                                              description="每分钟发送上限；默认钉钉/企业微信 18、飞书 90、webhook 60")
+    monthly_quota: JsonInt | None = Field(default=None, ge=1, le=10_000_000,
+                                          description="月度调用额度；钉钉默认 3000，其他默认不限")
 
 
 class ChannelUpdate(BaseModel):
@@ -59,9 +59,9 @@ class ChannelUpdate(BaseModel):
     keyword: Keyword | None = None
     events: list[EventType] | None = Field(default=None, min_length=1, max_length=20)
     min_urgency: Urgency | None = None
-    internal: bool | None = None
-    per_minute_budget: int | None = Field(default=None, ge=1, le=600)
-    monthly_quota: int | None = Field(default=None, ge=1, le=10_000_000, description="传 null 表示不限额")
+    internal: JsonBool | None = None
+    per_minute_budget: JsonInt | None = Field(default=None, ge=1, le=600)
+    monthly_quota: JsonInt | None = Field(default=None, ge=1, le=10_000_000, description="传 null 表示不限额")
 
 
 class ChannelRead(BaseModel):

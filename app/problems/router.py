@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.auth.deps import AdminDep, StaffDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enums import AppealKind
 from app.errors import problem_responses
@@ -34,15 +35,15 @@ def create_group(data: ProblemGroupCreate, session: SessionDep, principal: Admin
     return views.group_read(session, principal, group)
 
 
-@router.get("/problem-groups/{group_id}", response_model=ProblemGroupRead, responses=problem_responses())
-def get_group(group_id: int, session: SessionDep, principal: StaffDep) -> ProblemGroupRead:
+@router.get("/problem-groups/{group_id}", response_model=ProblemGroupRead, responses=problem_responses(403))
+def get_group(group_id: IdPath, session: SessionDep, principal: StaffDep) -> ProblemGroupRead:
     """读取问题组及其关联诉求。"""
     return views.group_read(session, principal, service.get_visible(session, principal, group_id))
 
 
 @router.post("/problem-groups/{group_id}/appeals", response_model=ProblemGroupRead,
              responses=problem_responses(403, 404, 409))
-def link_appeals(group_id: int, data: ProblemGroupLink, session: SessionDep, principal: AdminDep,
+def link_appeals(group_id: IdPath, data: ProblemGroupLink, session: SessionDep, principal: AdminDep,
                  now: NowDep) -> ProblemGroupRead:
     """把多家企业、多个街道的诉求归入问题组；诉求的问题类型随之改为该组类型，并各自记录时间线事件。"""
     group = service.link_appeals(session, principal, group_id, data.appeal_ids, now=now)
@@ -51,7 +52,7 @@ def link_appeals(group_id: int, data: ProblemGroupLink, session: SessionDep, pri
 
 @router.post("/problem-groups/{group_id}/assign", response_model=ProblemGroupRead,
              responses=problem_responses(403, 404, 409))
-def assign_group(group_id: int, data: ProblemGroupAssign, session: SessionDep, principal: AdminDep,
+def assign_group(group_id: IdPath, data: ProblemGroupAssign, session: SessionDep, principal: AdminDep,
                  now: NowDep) -> ProblemGroupRead:
     """改变问题组的承办单位（例如提级到市级专班）。"""
     group = service.assign_group(session, principal, group_id, data.unit_code, now=now)
@@ -60,7 +61,7 @@ def assign_group(group_id: int, data: ProblemGroupAssign, session: SessionDep, p
 
 @router.post("/problem-groups/{group_id}/resolve", response_model=ProblemGroupResolved,
              responses=problem_responses(403, 404, 409))
-def resolve_group(group_id: int, data: ProblemGroupResolve, session: SessionDep, principal: AdminDep,
+def resolve_group(group_id: IdPath, data: ProblemGroupResolve, session: SessionDep, principal: AdminDep,
                   now: NowDep) -> ProblemGroupResolved:
     """办结问题组：以同一公开答复办结每个在办的关联诉求（各自记录办结事件、通知企业、生成电话回访任务）。"""
     outcome = service.resolve_group(session, principal, group_id, data, now=now)
@@ -84,6 +85,6 @@ def problem_list(session: SessionDep, principal: StaffDep, settings: SettingsDep
 
 
 @router.get("/appeals/{appeal_id}/similar", response_model=SimilarAppeals, responses=problem_responses(403))
-def similar_appeals(appeal_id: int, session: SessionDep, principal: StaffDep, now: NowDep) -> SimilarAppeals:
+def similar_appeals(appeal_id: IdPath, session: SessionDep, principal: StaffDep, now: NowDep) -> SimilarAppeals:
     """相似诉求建议：同一企业 30 天内同类诉求（疑似重复），以及其他企业的相似诉求（可归入共性问题）。仅为建议。"""
     return similar.similar_appeals(session, principal, appeal_id, now=now)

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from app.core.time import LocalDateTime
-from app.core.validation import LongText, Title, UnitCode
+from app.core.validation import LongText, RowId, Title, UnitCode
 from app.enums import AppealKind, Category, Status
 
 GroupKind = Literal["common", "institutional"]
@@ -33,13 +33,12 @@ class ProblemGroupCreate(BaseModel):
 class ProblemGroupLink(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"appeal_ids": [101, 102, 117]}]})
 
-    appeal_ids: list[int] = Field(min_length=1, max_length=200, description="要归入本组的诉求 id（可来自多家企业、多个街道）")
+    appeal_ids: list[RowId] = Field(min_length=1, max_length=200,
+                                    description="要归入本组的诉求 id（可来自多家企业、多个街道）")
 
     @field_validator("appeal_ids")
     @classmethod
-    def _positive_unique(cls, value: list[int]) -> list[int]:
-        if any(v < 1 for v in value):
-            raise ValueError("诉求 id 必须为正整数")
+    def _unique(cls, value: list[int]) -> list[int]:
         return list(dict.fromkeys(value))
 
 

@@ -38,7 +38,7 @@ def import_units(data: UnitImport, session: SessionDep, principal: AdminDep, now
     return UnitImportResult(created=len(created), items=[to_read(u, _parent_code(u)) for u in created])
 
 
-@router.get("", response_model=UnitPage, responses=problem_responses())
+@router.get("", response_model=UnitPage, responses=problem_responses(403))
 def list_units(
     session: SessionDep,
     principal: StaffDep,
@@ -61,7 +61,7 @@ def list_units(
     return UnitPage(items=[to_read(u, _parent_code(u)) for u in rows], next_cursor=next_cursor)
 
 
-@router.get("/{code}", response_model=UnitRead, responses=problem_responses())
+@router.get("/{code}", response_model=UnitRead, responses=problem_responses(403))
 def get_unit(code: str, session: SessionDep, principal: StaffDep) -> UnitRead:
     """读取一个单位。"""
     unit = service.get_in_reach(session, principal, code)

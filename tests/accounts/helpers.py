@@ -10,6 +10,25 @@ from tests.fakes.mini_program_login import LoginFakes
 Headers = dict[str, str]
 
 
+def sign_in_headers(session, secret: str, now, openid: str,  # type: ignore[no-untyped-def]
+                    uscc: str | None = None) -> Headers:
+    """Signs a WeChat user in through the service (no HTTP, no vendor) and binds it directly when a USCC is given;
+    the enterprise must exist (the demo city seeded)."""
+    from app.accounts import service
+    from app.accounts.models import Provider
+    from app.accounts.vendors import VendorIdentity
+    from app.enterprises.service import get_by_uscc
+
+    issued = service.sign_in(session, VendorIdentity(Provider.wechat, openid, session_key="sk"), secret=secret, now=now)
+    if uscc is not None:
+        user = issued.user
+        user.enterprise_id = get_by_uscc(session, uscc).id  # type: ignore[union-attr]
+        user.bound_at = now
+        session.add(user)
+        session.commit()
+    return {"Authorization": f"Bearer {issued.access_token}"}
+
+
 def wechat_sign_in(client, fakes: LoginFakes, openid: str) -> dict:  # type: ignore[no-untyped-def]
     r = client.post("/api/v1/auth/wechat", json={"code": fakes.wechat.issue(openid)})
     assert r.status_code == 200, r.text

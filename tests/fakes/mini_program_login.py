@@ -25,6 +25,15 @@ WECHAT_APP_ID, WECHAT_SECRET = "wx-test-app", "wx-test-secret"
 DINGTALK_KEY, DINGTALK_SECRET = "ding-test-key", "ding-test-secret"
 
 
+def login_settings() -> dict[str, Any]:
+    """Settings that point the app's sign-in at these fakes (for `Settings.model_copy(update=...)`)."""
+    from pydantic import SecretStr
+
+    return {"wechat_app_id": WECHAT_APP_ID, "wechat_app_secret": SecretStr(WECHAT_SECRET), "wechat_api_base": WECHAT_BASE,
+            "dingtalk_app_key": DINGTALK_KEY, "dingtalk_app_secret": SecretStr(DINGTALK_SECRET),
+            "dingtalk_api_base": DINGTALK_API_BASE, "dingtalk_oapi_base": DINGTALK_OAPI_BASE}
+
+
 def _json(body: dict[str, Any], *, status: int = 200, content_type: str = "application/json") -> httpx.Response:
     return httpx.Response(status, content=json.dumps(body, ensure_ascii=False).encode(),
                           headers={"Content-Type": content_type})
