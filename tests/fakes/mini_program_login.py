@@ -11,6 +11,7 @@ httpx.MockTransport that routes by host:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -46,9 +47,12 @@ class FakeWeChat:
     primed: dict[str, dict[str, Any]] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     calls: int = 0
+    accept_any: bool = False  # an unknown code signs in a user of its own (for fuzzing) instead of 40029
 
     def issue(self, openid: str, *, unionid: str | None = None) -> str:
-        code = "wx-" + secrets.token_hex(8)
+        return self.issue_as("wx-" + secrets.token_hex(8), openid, unionid=unionid)
+
+    def issue_as(self, code: str, openid: str, *, unionid: str | None = None) -> str:
         self.codes[code] = {"openid": openid, "session_key": "sk-" + secrets.token_hex(8)}
         if unionid:
             self.codes[code]["unionid"] = unionid
@@ -72,6 +76,8 @@ class FakeWeChat:
             return _json(self.primed[code], content_type=self.content_type)
         if code in self.used:
             return _json({"errcode": 40163, "errmsg": "code been used, rid: 6740-1b2c"}, content_type=self.content_type)
+        if code not in self.codes and self.accept_any:
+            self.issue_as(code, "o-" + hashlib.sha256(code.encode()).hexdigest()[:24])
         if code not in self.codes:
             return _json({"errcode": 40029, "errmsg": "invalid code, rid: 6740-1b2d"}, content_type=self.content_type)
         self.used.add(code)
@@ -85,9 +91,13 @@ class FakeDingTalkLogin:
     token_calls: int = 0
     userinfo_calls: int = 0
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accept_any: bool = False  # an unknown code signs in a user of its own (for fuzzing) instead of 40078
+    used: set[str] = field(default_factory=set)
 
     def issue(self, userid: str, *, name: str = "张三", unionid: str | None = None) -> str:
-        code = "dd-" + secrets.token_hex(8)
+        return self.issue_as("dd-" + secrets.token_hex(8), userid, name=name, unionid=unionid)
+
+    def issue_as(self, code: str, userid: str, *, name: str = "张三", unionid: str | None = None) -> str:
         self.codes[code] = {"userid": userid, "unionid": unionid or "u-" + userid, "name": name, "sys": False,
                             "sys_level": 0, "device_id": "dev-1"}
         return code
@@ -108,7 +118,11 @@ class FakeDingTalkLogin:
             self.userinfo_calls += 1
             if request.url.params.get("access_token") != self.token:
                 return _json({"errcode": 40014, "errmsg": "不合法的access_token"})
-            result = self.codes.pop(body.get("code", ""), None)
+            code = body.get("code", "")
+            if self.accept_any and code not in self.codes and code not in self.used:
+                self.issue_as(code, "u" + hashlib.sha256(code.encode()).hexdigest()[:20])
+            result = self.codes.pop(code, None)
+            self.used.add(code)
             if result is None:
                 return _json({"errcode": 40078, "errmsg": "不存在的临时授权码"})
             return _json({"errcode": 0, "errmsg": "ok", "request_id": "req-1", "result": result})
