@@ -53,6 +53,8 @@ class Snapshot:
         return cls(rows, sequences)
 
     def restore(self, engine: Engine) -> None:
+        from app.core import refcache
+
         tables = SQLModel.metadata.sorted_tables
         with engine.begin() as conn:
             for table in reversed(tables):
@@ -67,6 +69,7 @@ class Snapshot:
                 conn.execute(sa.text("SELECT " + ", ".join(
                     f"setval('{name}', {value or 1}, {'true' if value else 'false'})"
                     for name, value in self.sequences)))
+        refcache.clear(engine)  # the rows were rewritten behind the ORM's back: nothing cached may outlive them
 
     def _insert(self, conn: sa.Connection, table: sa.Table) -> None:
         if self.rows[table.name]:
