@@ -21,7 +21,6 @@ from app.core.models import IdempotencyRecord
 from app.core.time import to_shanghai
 from app.db import session_for
 from app.pages.models import PageLinkToken, PageSession
-from app.pages.service import PURGE_AFTER
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,9 @@ RULES: tuple[Retention, ...] = (
               "daily limits read today's counter only", by_day=True),
     Retention("chatbot_message", ChatbotMessage.__table__.c.created_at, timedelta(days=7),  # type: ignore[attr-defined]
               "DingTalk redelivers a callback within seconds; the actions themselves are on the timeline"),
-    # Also purged at every page sign-in; links are minted with every chat message, sign-ins may be rare.
-    Retention("page_session", PageSession.__table__.c.expires_at, PURGE_AFTER,  # type: ignore[attr-defined]
-              "an expired page session signs nobody in"),
-    Retention("page_link_token", PageLinkToken.__table__.c.expires_at, PURGE_AFTER,  # type: ignore[attr-defined]
+    Retention("page_session", PageSession.__table__.c.expires_at, timedelta(days=1),  # type: ignore[attr-defined]
+              "an expired page session signs nobody in; kept a day for support questions"),
+    Retention("page_link_token", PageLinkToken.__table__.c.expires_at, timedelta(days=1),  # type: ignore[attr-defined]
               "an expired link opens nothing"),
 )
 

@@ -99,14 +99,6 @@ def cached(session: OrmSession, key: tuple[Any, ...], load: Callable[[], T], *,
     return value
 
 
-def forget(engine: Engine, key: tuple[Any, ...]) -> None:
-    """Drops one entry (e.g. a revoked API key) at once, whatever else is cached."""
-    store = _store(engine)
-    with store.lock:
-        store.values.pop(key, None)
-        store.generation += 1
-
-
 def clear(engine: Engine) -> None:
     store = _store(engine)
     with store.lock:

@@ -30,6 +30,7 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, or_, select, update
 
+from app.config import Settings
 from app.core import metrics
 from app.db import is_postgres, session_for
 from app.notifications import alerts, budget, coalesce, delivery, sender
@@ -38,7 +39,6 @@ from app.notifications.models import Channel, OutboxMessage
 from app.notifications.rules import ChannelState, OutboxStatus
 
 log = logging.getLogger("app.notifications.dispatcher")
-DEFAULT_LEASE = timedelta(seconds=60)
 
 
 def default_owner() -> str:
@@ -247,7 +247,7 @@ def _run_channel(run: _Run, channel_id: int, queue: list[str], priorities: dict[
 
 def dispatch_due(
     engine: Engine,
-    settings: Any,
+    settings: Settings,
     now: datetime,
     *,
     client: httpx.Client | None = None,
@@ -259,10 +259,8 @@ def dispatch_due(
     """One dispatch round; returns how many messages the vendors accepted. Safe with any number of workers."""
     started = time.monotonic()  # `now` is this moment: the round's clock counts the claim too
     run_owner = owner or default_owner()
-    lease_s = getattr(settings, "dispatch_lease_seconds", DEFAULT_LEASE.total_seconds())
-    lease = timedelta(seconds=float(lease_s))
-    window_s = getattr(settings, "rate_window_seconds", delivery.WINDOW.total_seconds())
-    window = timedelta(seconds=float(window_s))
+    lease = timedelta(seconds=settings.dispatch_lease_seconds)
+    window = timedelta(seconds=settings.rate_window_seconds)
     with session_for(engine) as session:
         claimed = _claim(session, now=now, owner=run_owner, lease=lease, limit=limit)
     if not claimed:
@@ -298,6 +296,6 @@ def lag_check(session: Session, now: datetime) -> dict[str, Any]:
             "due_messages": int(count)}
 
 
-def run_job(engine: Engine, settings: Any, now: datetime) -> int:
+def run_job(engine: Engine, settings: Settings, now: datetime) -> int:
     """The worker's dispatcher job (app.worker.registered_jobs)."""
     return dispatch_due(engine, settings, now)

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from app.appeals import workflow
 from app.appeals.lifecycle import Action
@@ -31,7 +30,6 @@ from app.units.models import Unit
 
 SESSION_TTL = timedelta(hours=8)
 LINK_TTL = timedelta(hours=72)
-PURGE_AFTER = timedelta(days=1)  # expired rows are kept a day (for support questions), then deleted
 
 
 class UnknownDingTalkUser(Forbidden):
@@ -123,18 +121,11 @@ def _add_session(
     session: Session, *, kind: str, unit_id: int, now: datetime, user_id: int | None = None,
     api_key_id: int | None = None, read_only: bool = False, scope: list[str] | None = None,
 ) -> NewSession:
-    _purge_expired(session, now=now)
     cookie_value = tokens.new_session_id()
     expires_at = now + SESSION_TTL
     session.add(PageSession(id=tokens.session_key(cookie_value), kind=kind, user_id=user_id, api_key_id=api_key_id,
                             unit_id=unit_id, read_only=read_only, scope=scope, created_at=now, expires_at=expires_at))
     return NewSession(cookie_value, expires_at)
-
-
-def _purge_expired(session: Session, *, now: datetime) -> None:
-    cutoff = now - PURGE_AFTER
-    session.execute(sa.delete(PageSession).where(col(PageSession.expires_at) < cutoff))
-    session.execute(sa.delete(PageLinkToken).where(col(PageLinkToken.expires_at) < cutoff))
 
 
 def sign_in_dingtalk(session: Session, identity: DingTalkIdentity, *, now: datetime) -> NewSession:
