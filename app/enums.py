@@ -128,3 +128,27 @@ RATING_LABELS: dict[Rating, str] = {
     Rating.dissatisfied: "不满意",
 }
 SATISFIED_RATINGS: frozenset[Rating] = frozenset({Rating.satisfied, Rating.basically_satisfied})
+
+
+# Enterprise facts for matching and reports (DESIGN §11).
+class Scale(StrEnum):
+    """企业规模 as in 统计上大中小微型企业划分办法."""
+
+    large = "large"
+    medium = "medium"
+    small = "small"
+    micro = "micro"
+
+
+SCALE_LABELS: dict[Scale, str] = {Scale.large: "大型", Scale.medium: "中型", Scale.small: "小型", Scale.micro: "微型"}
+
+
+class KeyLevel(StrEnum):
+    """重点企业: the tier whose list the enterprise is on (市级/区级/街道级重点企业)."""
+
+    city = "city"
+    district = "district"
+    street = "street"
+
+
+KEY_LEVEL_LABELS: dict[KeyLevel, str] = {KeyLevel.city: "市级", KeyLevel.district: "区级", KeyLevel.street: "街道级"}
