@@ -19,7 +19,7 @@ from app.notifications.models import Channel, OutboxMessage
 from app.units.models import Unit
 
 _DEADLINE_NONE = frozenset({Status.closed, Status.rejected, Status.withdrawn, Status.merged})
-refcache.track("channel", columns=("unit_id",))  # every state counts: broken channels hold rows
+refcache.track("channel", columns=("unit_id", "state"))
 
 
 def new_message_id() -> str:
