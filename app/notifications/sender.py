@@ -26,6 +26,7 @@ __all__ = ["Attempt", "Target", "UrlGuard", "deliver", "make_client", "resolve_h
 
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)  # DingTalk answers fast; never hold a lease on a slow peer
 _BODY_MAX = 64 * 1024
+_ADDRESSES_TRIED = 3  # connect timeouts add up: three addresses at most stay well inside a lease
 
 
 def resolve_host(host: str) -> list[str]:
@@ -117,6 +118,10 @@ def _answer(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _failure(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
 def _read(response: httpx.Response) -> bytes:
     body = b""
     for chunk in response.iter_bytes():
@@ -137,19 +142,20 @@ def deliver(client: httpx.Client, target: Target, payload: dict[str, Any], msg_i
         return Attempt(Verdict(Outcome.permanent, "ssrf", str(exc)[:300], breaks_channel=True))
     url, content, headers = build_request(target, payload, msg_id, now)
     error = "no address"
-    for address in addresses:
+    # IPv4 first: DingTalk's IP allowlist knows no IPv6, so an IPv6 egress would be refused (chat-protocols §1.1).
+    for address in sorted(addresses, key=lambda a: ":" in a)[:_ADDRESSES_TRIED]:
         request = pinned_request(client, url, address, content, headers)
         try:
             response = client.send(request, stream=True, follow_redirects=False)
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+            error = _failure(exc)
             continue  # nothing left us: the next checked address of the same answer may answer
         except httpx.HTTPError as exc:
-            return Attempt(classify(target.kind, None, None, error=f"{type(exc).__name__}: {exc}"[:300]))
+            return Attempt(classify(target.kind, None, None, error=_failure(exc)))
         try:
             body = _read(response)
         except httpx.HTTPError as exc:
-            return Attempt(classify(target.kind, None, None, error=f"{type(exc).__name__}: {exc}"[:300]))
+            return Attempt(classify(target.kind, None, None, error=_failure(exc)))
         finally:
             response.close()
         verdict = classify(target.kind, response.status_code, body)

@@ -174,3 +174,11 @@ def test_tls_still_verifies_the_hostname_when_connecting_by_address(pki, servers
     attempt = _deliver_over_tls(pki, checked.port, resolve)
     assert attempt.verdict.outcome is Outcome.retry and "CERTIFICATE_VERIFY_FAILED" in attempt.verdict.detail
     assert checked.hits == []
+
+
+def test_when_a_checked_address_refuses_the_connection_the_next_checked_one_is_used(pki, servers) -> None:
+    checked, rebound = servers(HOOK_HOST)
+    resolve, calls = answers(["127.0.0.3", "127.0.0.1"], ["127.0.0.2"])  # nothing listens on 127.0.0.3
+    attempt = _deliver_over_tls(pki, checked.port, resolve)
+    assert attempt.verdict.outcome is Outcome.sent and calls == [HOOK_HOST]
+    assert len(checked.hits) == 1 and rebound.hits == []
