@@ -32,6 +32,9 @@ class Verdict:
     # True when the channel itself is unusable (bad token, robot removed, group dissolved,
     # redirect): mark it broken and stop sending everything, not just this message.
     breaks_channel: bool = False
+    # Retried, since it is usually passing (a clock step, a stale timestamp); but once the whole retry
+    # schedule has failed the same way it is the channel's configuration (a wrong secret): break it then.
+    breaks_when_exhausted: bool = False
 
 
 KINDS = ("dingtalk", "wecom", "feishu", "webhook")
@@ -49,7 +52,11 @@ class Target:
 _DINGTALK_THROTTLED = frozenset({410100, 130101})
 _DINGTALK_CHANNEL_BROKEN = frozenset({400013, 400101, 400102, 400106, 300001, 300005})
 _DINGTALK_MESSAGE_BAD = frozenset({430101, 430102, 430103, 430104, 40035, 43004, 400105, 460101})
-_FEISHU_CHANNEL_BROKEN = frozenset({19021, 19024, 19001})
+# Feishu (§4.2): 19001 token invalid, 19024 keyword missing, 19022 IP not allowed [INF]: the robot's settings.
+_FEISHU_CHANNEL_BROKEN = frozenset({19001, 19022, 19024})
+# 19021 "sign match fail or timestamp is not within one hour": each attempt is signed afresh, so a stale
+# timestamp (a retry after a long wait, a clock step) passes next time; a wrong secret fails every time.
+_FEISHU_RESIGN = 19021
 _DETAIL_MAX = 300
 
 
@@ -77,8 +84,8 @@ def _parse(body: bytes | None) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def _v(outcome: Outcome, code: str, detail: Any, breaks: bool = False) -> Verdict:
-    return Verdict(outcome, code, str(detail or "")[:_DETAIL_MAX], breaks)
+def _v(outcome: Outcome, code: str, detail: Any, breaks: bool = False, *, persistent: bool = False) -> Verdict:
+    return Verdict(outcome, code, str(detail or "")[:_DETAIL_MAX], breaks, breaks_when_exhausted=persistent)
 
 
 def _vendor_code(kind: str, code: int, msg: str) -> Verdict:
@@ -97,7 +104,7 @@ def _vendor_code(kind: str, code: int, msg: str) -> Verdict:
             # worth retrying; a fresh sign is computed per attempt. Match the English word only:
             # the newer Chinese sign-mismatch text also mentions 时间戳 in its "solution" part.
             if "timestamp" in msg.lower():
-                return _v(Outcome.retry, tag, msg)
+                return _v(Outcome.retry, tag, msg, persistent=True)
             return _v(Outcome.permanent, tag, msg, breaks=True)
         if code in _DINGTALK_MESSAGE_BAD:
             return _v(Outcome.permanent, tag, msg)
@@ -115,6 +122,8 @@ def _vendor_code(kind: str, code: int, msg: str) -> Verdict:
             return _v(Outcome.sent, tag, msg)
         if code == 11232:
             return _v(Outcome.throttled, tag, msg)
+        if code == _FEISHU_RESIGN:
+            return _v(Outcome.retry, tag, msg, persistent=True)
         if code in _FEISHU_CHANNEL_BROKEN:
             return _v(Outcome.permanent, tag, msg, breaks=True)
         if code == 9499:

@@ -183,19 +183,24 @@ def _ack(session: Session, run: _Run, reserved: _Reserved, attempt: sender.Attem
                              lease_until=None, last_error=error))
         metrics.inc("zhuqi_notifications_failed_total", help_text="Failed delivery attempts", kind=kind)
         return False
+    metrics.inc("zhuqi_notifications_failed_total", help_text="Failed delivery attempts", kind=kind)
+    if verdict.breaks_channel or verdict.breaks_when_exhausted:
+        # The channel is at fault, not this message: it waits with the channel's other messages (a fresh
+        # retry schedule) and goes out once an admin re-activates the channel — what the alert promises.
+        held = session.exec(_fenced(reserved, run.owner, attempts=0, next_attempt_at=now, lease_owner=None,
+                                    lease_until=None, last_error=error))
+        if held.rowcount == 1:
+            _break_channel(session, reserved.target.channel_id, verdict, now)
+        return False
     done = session.exec(_fenced(reserved, run.owner, status=OutboxStatus.dead, lease_owner=None,
                                 lease_until=None, last_error=error))
-    metrics.inc("zhuqi_notifications_failed_total", help_text="Failed delivery attempts", kind=kind)
     metrics.inc("zhuqi_notifications_dead_total", help_text="Messages given up on", kind=kind)
     if done.rowcount == 1:
-        if verdict.breaks_channel:
-            _break_channel(session, reserved.target.channel_id, verdict, now)
-        else:
-            channel = session.get(Channel, reserved.target.channel_id)
-            if channel is not None:
-                alerts.add_alert(session, unit_id=channel.unit_id, kind=alerts.AlertKind.message_dead,
-                                 channel_id=channel.id, now=now,
-                                 message=f"消息 {reserved.msg_id} 投递失败已放弃（{error}），可在发件箱中重新投递。")
+        channel = session.get(Channel, reserved.target.channel_id)
+        if channel is not None:
+            alerts.add_alert(session, unit_id=channel.unit_id, kind=alerts.AlertKind.message_dead,
+                             channel_id=channel.id, now=now,
+                             message=f"消息 {reserved.msg_id} 投递失败已放弃（{error}），可在发件箱中重新投递。")
     return False
 
 
@@ -288,7 +293,10 @@ LAG_WARN = timedelta(minutes=5)
 
 def lag_check(session: Session, now: datetime) -> dict[str, Any]:
     """/readyz: how long the oldest due message has waited (dispatcher lag) and how many are due."""
-    due = (OutboxMessage.status == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now)
+    # Rows held for a broken channel wait for an admin, not for the dispatcher: they are not lag.
+    active = select(Channel.id).where(Channel.state == ChannelState.active)
+    due = (OutboxMessage.status == OutboxStatus.pending, col(OutboxMessage.next_attempt_at) <= now,
+           col(OutboxMessage.channel_id).in_(active))
     oldest = session.exec(select(func.min(OutboxMessage.next_attempt_at)).where(*due)).one()
     count = session.exec(select(func.count()).select_from(OutboxMessage).where(*due)).one()
     lag = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0

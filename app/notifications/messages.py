@@ -3,8 +3,9 @@
 Thin and PII-free (DESIGN §6): number, category, urgency, unit, deadline, link. The enterprise
 name and the appeal title (free text that often names the enterprise) appear only on internal
 channels. Free text is scrubbed of anything that looks like a mobile or an 18-character USCC/ID
-number and defanged so it cannot inject markdown links or headings. The only mobile ever
-rendered is the liaison's, for the @ of a red item, where the vendor requires it.
+number and defanged so it cannot inject markdown links or headings. No mobile is ever rendered, not
+even for an @: red items @ the liaison by DingTalk userid (`atUserIds`; WeCom `mentioned_list`
+with a WeCom userid), and a liaison without one is simply not @'d (DESIGN §6).
 
 Payloads exclude msgUuid/timestamp/sign: the dispatcher adds those per attempt. Sizes are
 measured as json.dumps(ensure_ascii=False).encode(), at least as large as what httpx 0.28's
@@ -49,7 +50,8 @@ class MessageContext:
     deadline: datetime | None  # aware; naive is taken as UTC (storage is UTC, DESIGN §8)
     link: str
     enterprise_name: str | None = None
-    liaison_mobile: str | None = None
+    liaison_userid: str | None = None  # DingTalk userid of the liaison, for the @ of a red item
+    liaison_wecom_userid: str | None = None  # WeCom userid (another namespace: never the DingTalk one)
     note: str | None = None
     urgency_reasons: tuple[str, ...] = ()
 
@@ -82,7 +84,8 @@ DINGTALK_AT_MAX = 50  # DingTalk @s at most 50 people per message
 _MOBILE = re.compile(r"(?<!\d)(?:\+?86[-\s]?)?1[3-9]\d(?:[-\s]?\d{4}){2}(?!\d)")
 _LONG_DIGITS = re.compile(r"\d{11,}")  # mobiles without separators, ID/bank numbers
 _CODE = re.compile(r"[0-9A-Za-z]{15,}")  # USCC (18), ID card (15/18): masked if it has a digit
-_VALID_MOBILE = re.compile(r"1[3-9]\d{9}")
+_VALID_MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+_USERID = re.compile(r"[0-9A-Za-z_$:.\-]{1,64}")  # app.auth.schemas.DingTalkUserId
 _DEFANG = str.maketrans({"[": "［", "]": "］", "<": "＜", ">": "＞", "`": "'", "|": "｜", "#": "＃"})
 
 
@@ -128,9 +131,17 @@ def _kw(keyword: str | None, *texts: str) -> str:
     return "" if not keyword or any(keyword in t for t in texts) else f"【{keyword}】"
 
 
+def _userid(ctx: MessageContext, userid: str | None) -> str | None:
+    """The id to @ for a red item, or None. An id that is a mobile number (some orgs use mobiles as
+    userids) is not used: it would put the mobile in the group's text."""
+    uid = (userid or "").strip()
+    if ctx.urgency != "red" or not _USERID.fullmatch(uid) or _VALID_MOBILE.fullmatch(uid):
+        return None
+    return uid
+
+
 def _mention(ctx: MessageContext) -> str | None:
-    mobile = (ctx.liaison_mobile or "").strip()
-    return mobile if ctx.urgency == "red" and _VALID_MOBILE.fullmatch(mobile) else None
+    return _userid(ctx, ctx.liaison_userid)
 
 
 def _heading(ctx: MessageContext) -> str:
@@ -164,13 +175,13 @@ def _sign_link(link: str) -> str:
 
 
 def _dingtalk(ctx: MessageContext, internal: bool, keyword: str | None) -> dict[str, Any]:
-    heading, rows, mobile = _heading(ctx), _fields(ctx, internal), _mention(ctx)
+    heading, rows, userid = _heading(ctx), _fields(ctx, internal), _mention(ctx)
     if note := _note(ctx):
         rows.append(f"说明：{note}")
     listing = "\n".join(f"- {r}" for r in rows)
     text = f"#### {_kw(keyword, heading, listing)}{heading}\n{listing}"
     title = f"{heading} {scrub(ctx.number)}"
-    if ctx.event_type in CARD_EVENTS and mobile is None:
+    if ctx.event_type in CARD_EVENTS and userid is None:
         btns = [
             {"title": "查看", "actionURL": ctx.link},
             {"title": "签收", "actionURL": _sign_link(ctx.link)},
@@ -183,9 +194,9 @@ def _dingtalk(ctx: MessageContext, internal: bool, keyword: str | None) -> dict[
     if ctx.event_type in CARD_EVENTS:
         text += f"　[签收]({_sign_link(ctx.link)})"
     payload: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
-    if mobile:
-        payload["markdown"]["text"] += f"\n\n@{mobile}"  # DingTalk @s only mobiles also in the text
-        payload["at"] = {"atMobiles": [mobile], "isAtAll": False}
+    if userid:
+        payload["markdown"]["text"] += f"\n\n@{userid}"  # DingTalk @s only ids also written in the text
+        payload["at"] = {"atUserIds": [userid], "isAtAll": False}
     return payload
 
 
@@ -197,15 +208,15 @@ def _fit_note(build: Callable[[str], str], note: str, limit: int) -> str:
 
 
 def _wecom(ctx: MessageContext, internal: bool, keyword: str | None) -> dict[str, Any]:
-    heading, rows, mobile = _heading(ctx), _fields(ctx, internal), _mention(ctx)
-    if mobile:
-        # WeCom markdown @s by userid only; mentioned_mobile_list needs msgtype text.
+    heading, rows, userid = _heading(ctx), _fields(ctx, internal), _userid(ctx, ctx.liaison_wecom_userid)
+    if userid:
+        # mentioned_list (by userid) needs msgtype text; never mentioned_mobile_list (a mobile is PII).
         def text(note: str) -> str:
             body = "\n".join(rows + ([f"说明：{note}"] if note else []) + [f"查看：{ctx.link}"])
             return f"{_kw(keyword, heading, body)}{heading}\n{body}"
 
         content = _fit_note(text, _note(ctx), WECOM_TEXT_MAX)
-        return {"msgtype": "text", "text": {"content": content, "mentioned_mobile_list": [mobile]}}
+        return {"msgtype": "text", "text": {"content": content, "mentioned_list": [userid]}}
 
     colour = "warning" if ctx.urgency == "red" else "comment"
     rows[2] = f'紧急程度：<font color="{colour}">{rows[2].removeprefix("紧急程度：")}</font>'
@@ -322,12 +333,12 @@ def _digest_payload(
         listing = "\n".join(f"- {_line(c, internal)}" for c in chunk)
         text = f"#### {_kw(kw, heading, listing)}{heading}\n{listing}"
         payload: dict[str, Any] = {"msgtype": "markdown", "markdown": {"title": heading, "text": text}}
-        mobiles = list(dict.fromkeys(m for c in chunk if (m := _mention(c))))[:DINGTALK_AT_MAX]
-        if mobiles:
-            payload["markdown"]["text"] += "\n\n" + " ".join(f"@{m}" for m in mobiles)
-            payload["at"] = {"atMobiles": mobiles, "isAtAll": False}
+        userids = list(dict.fromkeys(m for c in chunk if (m := _mention(c))))[:DINGTALK_AT_MAX]
+        if userids:
+            payload["markdown"]["text"] += "\n\n" + " ".join(f"@{m}" for m in userids)
+            payload["at"] = {"atUserIds": userids, "isAtAll": False}
         return payload
-    if kind == "wecom":  # WeCom markdown cannot @ by mobile: digests carry no mentions
+    if kind == "wecom":  # a digest is a list to read, not a call to act: no mentions
         listing = "\n".join(f"> {_line(c, internal)}" for c in chunk)
         content = f"**{_kw(kw, heading, listing)}{heading}**\n{listing}"
         return {"msgtype": "markdown", "markdown": {"content": content}}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
@@ -34,24 +34,29 @@ def context_to_json(ctx: messages.MessageContext) -> dict[str, Any]:
     return data
 
 
+_CONTEXT_FIELDS = frozenset(f.name for f in fields(messages.MessageContext))
+
+
 def context_from_json(data: dict[str, Any]) -> messages.MessageContext:
-    values = dict(data)
+    # Rows written before a field was dropped keep it (e.g. liaison_mobile): ignored, never rendered.
+    values = {k: v for k, v in data.items() if k in _CONTEXT_FIELDS}
     values["deadline"] = datetime.fromisoformat(values["deadline"]) if values.get("deadline") else None
     values["urgency_reasons"] = tuple(values.get("urgency_reasons") or ())
     return messages.MessageContext(**values)
 
 
 def _units_with_channels(session: Session) -> frozenset[int | str]:
-    """Ids and codes of the units that have an active channel (most events concern a unit that has none)."""
-    rows = session.exec(
-        select(Unit.id, Unit.code).join(Channel, col(Channel.unit_id) == Unit.id)
-        .where(Channel.state == rules.ChannelState.active)
-    ).all()
+    """Ids and codes of the units that have a channel (most events concern a unit that has none)."""
+    rows = session.exec(select(Unit.id, Unit.code).join(Channel, col(Channel.unit_id) == Unit.id)).all()
     return frozenset(value for row in rows for value in row)
 
 
 def _channels_for(session: Session, appeal: Appeal, event: AppealEvent) -> list[Channel]:
-    """Active channels of the appeal's owner and of the event's from/to units (an escalation: both groups)."""
+    """Channels of the appeal's owner and of the event's from/to units (an escalation: both groups).
+
+    Broken (or vendor-blocked) channels included: their rows are written and held — the dispatcher claims
+    only from usable channels — and go out, coalesced into digests if many, once the channel is usable again.
+    """
     codes = {c for c in (event.from_unit_code, event.to_unit_code) if c}
     with_channels = refcache.cached(session, ("units_with_channels",), lambda: _units_with_channels(session))
     if appeal.unit_id not in with_channels and not codes & with_channels:
@@ -60,7 +65,7 @@ def _channels_for(session: Session, appeal: Appeal, event: AppealEvent) -> list[
     if codes:
         involved = select(Unit.id).where(col(Unit.code).in_(codes))
         unit_match = or_(unit_match, col(Channel.unit_id).in_(involved))
-    query = select(Channel).where(unit_match, Channel.state == rules.ChannelState.active)
+    query = select(Channel).where(unit_match)
     return list(session.exec(query.order_by(col(Channel.id))).all())
 
 
@@ -89,7 +94,8 @@ def _context(
         deadline=_deadline(appeal),
         link=links.appeal_link(session, appeal, now=now),
         enterprise_name=enterprise.name if enterprise else None,
-        liaison_mobile=liaison.mobile if liaison and liaison.active else None,
+        liaison_userid=liaison.dingtalk_userid if liaison and liaison.active else None,
+        liaison_wecom_userid=None,  # users hold no WeCom userid yet: WeCom groups get no @ rather than a wrong one
         note=event.note,
         urgency_reasons=tuple(appeal.urgency_reasons),
     )

@@ -78,6 +78,9 @@ DEFAULT_BUDGET: dict[ChannelKind, int] = {
 MAX_BUDGET: dict[ChannelKind, int] = {
     ChannelKind.dingtalk: 20, ChannelKind.wecom: 20, ChannelKind.feishu: 100, ChannelKind.webhook: 600,
 }
+# Feishu also allows at most 5 a second per robot (chat-protocols §4.2). No margin needed: a send is logged when
+# its answer came (budget.settle), never earlier than the vendor saw it, and the next is reserved after that.
+PER_SECOND_BUDGET: dict[ChannelKind, int] = {ChannelKind.feishu: 5}
 DEFAULT_MONTHLY_QUOTA: dict[ChannelKind, int | None] = {
     ChannelKind.dingtalk: 3000, ChannelKind.wecom: None, ChannelKind.feishu: None, ChannelKind.webhook: None,
 }

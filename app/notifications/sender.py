@@ -1,7 +1,11 @@
 """The HTTP edge of notifications: sign at send time, send once, judge the answer. No database here.
 
-Every attempt re-checks the URL against the SSRF rules with a fresh DNS answer, refuses redirects, and
-checks the address it actually connected to before reading the answer (DNS can change between checks).
+Every attempt re-checks the URL against the SSRF rules with one fresh DNS answer and then connects to an
+address of that very answer (pinned): the request goes to the checked IP with the Host header and the TLS
+SNI/certificate name set to the hostname, so TLS still verifies the vendor's name, and no second lookup —
+which a DNS-rebinding attacker would answer with an internal address — is ever made. Redirects are refused.
+A failed lookup or a network error is temporary (retried); only a resolved address that breaks a rule is a
+refusal that breaks the channel.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ __all__ = ["Attempt", "Target", "UrlGuard", "deliver", "make_client", "resolve_h
 
 TIMEOUT = httpx.Timeout(5.0, connect=3.0)  # DingTalk answers fast; never hold a lease on a slow peer
 _BODY_MAX = 64 * 1024
+_ADDRESSES_TRIED = 3  # connect timeouts add up: three addresses at most stay well inside a lease
 
 
 def resolve_host(host: str) -> list[str]:
@@ -46,8 +51,11 @@ class UrlGuard:
                                          allow_loopback=self.allow_loopback,
                                          resolve=self.resolve or (lambda host: resolve_host(host)))
 
-    def peer_ok(self, ip: str) -> bool:
-        return ssrf.is_public_address(ip) or (self.allow_loopback and ssrf.is_loopback_address(ip))
+    def resolve_checked(self, url: str, kind: str) -> list[str]:
+        """The checked addresses to connect to (one DNS lookup), or ssrf.UnsafeUrl / ssrf.ResolveFailed."""
+        return ssrf.checked_addresses(url, kind, extra_allowed_hosts=self.extra_hosts,
+                                      allow_loopback=self.allow_loopback,
+                                      resolve=self.resolve or (lambda host: resolve_host(host)))[1]
 
 
 def make_client() -> httpx.Client:
@@ -84,15 +92,22 @@ def build_request(
     return url, content, headers
 
 
-def _peer(response: httpx.Response) -> str | None:
-    stream = response.extensions.get("network_stream")
-    if stream is None:
-        return None  # in-process transports (tests) have no socket
-    try:
-        addr = stream.get_extra_info("server_addr")
-    except OSError:
-        return None
-    return str(addr[0]) if addr else None
+def pinned_request(client: httpx.Client, url: str, address: str, content: bytes,
+                   headers: dict[str, str]) -> httpx.Request:
+    """A POST to `url` that connects to `address` (already checked) instead of resolving the host again.
+
+    The Host header keeps the name (and port) the vendor routes on; `sni_hostname` makes httpcore send the
+    name in the TLS handshake and verify the certificate against it, so connecting by IP loses no TLS check.
+    """
+    parsed = httpx.URL(url)
+    name = parsed.raw_host.decode("ascii")
+    extensions: dict[str, object] = {}
+    if ssrf.literal_ip(name) is None:
+        extensions["sni_hostname"] = name
+        parsed = parsed.copy_with(host=address)
+    return client.build_request("POST", parsed, content=content,
+                                headers={**headers, "Host": httpx.URL(url).netloc.decode("ascii")},
+                                timeout=TIMEOUT, extensions=extensions)
 
 
 def _answer(body: bytes) -> dict[str, Any] | None:
@@ -103,28 +118,46 @@ def _answer(body: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _failure(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:300]
+
+
+def _read(response: httpx.Response) -> bytes:
+    body = b""
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > _BODY_MAX:
+            break
+    return body
+
+
 def deliver(client: httpx.Client, target: Target, payload: dict[str, Any], msg_id: str, *, now: datetime,
             guard: UrlGuard) -> Attempt:
     """One attempt. Never raises for network or vendor trouble: the Verdict says what happened."""
     try:
-        guard.check(target.url, target.kind)
+        addresses = guard.resolve_checked(target.url, target.kind)
+    except ssrf.ResolveFailed as exc:  # a DNS blink: try again later, the channel is fine
+        return Attempt(Verdict(Outcome.retry, "dns", str(exc)[:300]))
     except ssrf.UnsafeUrl as exc:
         return Attempt(Verdict(Outcome.permanent, "ssrf", str(exc)[:300], breaks_channel=True))
     url, content, headers = build_request(target, payload, msg_id, now)
-    try:
-        with client.stream("POST", url, content=content, headers=headers, timeout=TIMEOUT,
-                           follow_redirects=False) as response:
-            peer = _peer(response)
-            if peer is not None and not guard.peer_ok(peer):
-                detail = f"connected to non-public address {peer} / 连接到了非公网地址 {peer}"
-                refused = Verdict(Outcome.permanent, "ssrf", detail, breaks_channel=True)
-                return Attempt(refused, response.status_code)
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > _BODY_MAX:
-                    break
-    except httpx.HTTPError as exc:
-        return Attempt(classify(target.kind, None, None, error=f"{type(exc).__name__}: {exc}"[:300]))
-    verdict = classify(target.kind, response.status_code, body)
-    return Attempt(verdict, response.status_code, body, response.headers.get("retry-after"), _answer(body))
+    error = "no address"
+    # IPv4 first: DingTalk's IP allowlist knows no IPv6, so an IPv6 egress would be refused (chat-protocols §1.1).
+    for address in sorted(addresses, key=lambda a: ":" in a)[:_ADDRESSES_TRIED]:
+        request = pinned_request(client, url, address, content, headers)
+        try:
+            response = client.send(request, stream=True, follow_redirects=False)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            error = _failure(exc)
+            continue  # nothing left us: the next checked address of the same answer may answer
+        except httpx.HTTPError as exc:
+            return Attempt(classify(target.kind, None, None, error=_failure(exc)))
+        try:
+            body = _read(response)
+        except httpx.HTTPError as exc:
+            return Attempt(classify(target.kind, None, None, error=_failure(exc)))
+        finally:
+            response.close()
+        verdict = classify(target.kind, response.status_code, body)
+        return Attempt(verdict, response.status_code, body, response.headers.get("retry-after"), _answer(body))
+    return Attempt(classify(target.kind, None, None, error=error))

@@ -6,8 +6,9 @@ A channel URL is typed by a unit admin and then fetched by our server, so it is 
 - the host is on the allowlist for the channel kind (vendor host or configured extra hosts);
 - no userinfo, no odd characters that parsers disagree on (backslash, whitespace, controls);
 - every address the host resolves to is public (loopback too when `allow_loopback`).
-The dispatcher must also refuse redirects and re-check the connected address with
-`is_public_address` at send time (DNS can change between validation and sending).
+At send time the sender resolves once with `checked_addresses`, and connects to one of the addresses
+checked here (pinned): a second, DNS-rebound answer is never asked for, so it can never be used.
+A lookup that fails is `ResolveFailed`: temporary (retry later), unlike a rule a resolved address breaks.
 """
 
 from __future__ import annotations
@@ -32,8 +33,13 @@ class UnsafeUrl(ValueError):
     """The URL may not be used as a channel; the message is "English / 中文"."""
 
 
-def _fail(en: str, zh: str) -> UnsafeUrl:
-    return UnsafeUrl(f"{en} / {zh}")
+class ResolveFailed(UnsafeUrl):
+    """DNS gave no usable answer (failure, timeout, empty). Refused when a channel is saved; at send time a
+    temporary failure — a DNS blink says nothing about the channel, only a resolved address can break a rule."""
+
+
+def _fail(en: str, zh: str, cls: type[UnsafeUrl] = UnsafeUrl) -> UnsafeUrl:
+    return cls(f"{en} / {zh}")
 
 
 def _parse_ip(ip: str) -> IPAddress | None:
@@ -79,6 +85,11 @@ def is_public_address(ip: str) -> bool:
     return addr is not None and _is_public(addr)
 
 
+def literal_ip(host: str) -> IPAddress | None:
+    """The address when `host` is an IP literal (brackets allowed), else None."""
+    return _parse_ip(host.strip("[]"))
+
+
 def is_loopback_address(ip: str) -> bool:
     addr = _parse_ip(ip)
     return addr is not None and _is_loopback(addr)
@@ -93,14 +104,14 @@ def _resolve(resolve: Callable[[str], list[str]], host: str) -> list[IPAddress]:
     try:
         raw = resolve(host)
     except (OSError, ValueError) as exc:
-        raise _fail(f"cannot resolve host {host!r}: {exc}", f"无法解析主机 {host}") from exc
+        raise _fail(f"cannot resolve host {host!r}: {exc}", f"无法解析主机 {host}", ResolveFailed) from exc
     if not raw:
-        raise _fail(f"host {host!r} has no address", f"主机 {host} 没有可用地址")
+        raise _fail(f"host {host!r} has no address", f"主机 {host} 没有可用地址", ResolveFailed)
     addrs: list[IPAddress] = []
     for ip in raw:
         addr = _parse_ip(ip)
         if addr is None:
-            raise _fail(f"resolver returned a non-IP {ip!r}", f"解析结果不是 IP 地址：{ip}")
+            raise _fail(f"resolver returned a non-IP {ip!r}", f"解析结果不是 IP 地址：{ip}", ResolveFailed)
         addrs.append(addr)
     return addrs
 
@@ -114,6 +125,19 @@ def validate_channel_url(
     resolve: Callable[[str], list[str]],
 ) -> str:
     """Return the normalised URL (lower-case IDNA host, default port and fragment dropped)."""
+    return checked_addresses(url, kind, extra_allowed_hosts=extra_allowed_hosts, allow_loopback=allow_loopback,
+                             resolve=resolve)[0]
+
+
+def checked_addresses(
+    url: str,
+    kind: str,
+    *,
+    extra_allowed_hosts: Collection[str],
+    allow_loopback: bool,
+    resolve: Callable[[str], list[str]],
+) -> tuple[str, list[str]]:
+    """The normalised URL and every address its host resolved to, each checked (resolved exactly once)."""
     if kind not in VENDOR_HOSTS:
         raise _fail(f"unknown channel kind {kind!r}", f"未知的渠道类型 {kind}")
     if not url or any(c.isspace() or ord(c) < 0x20 or c in "\\\x7f" for c in url):
@@ -174,6 +198,7 @@ def validate_channel_url(
     if port is not None and port != default_port:
         netloc = f"{netloc}:{port}"
     query = parsed.query.decode("ascii")
-    return f"{scheme}://{netloc}{parsed.raw_path.decode('ascii').split('?', 1)[0]}" + (
+    normalised = f"{scheme}://{netloc}{parsed.raw_path.decode('ascii').split('?', 1)[0]}" + (
         f"?{query}" if query else ""
     )
+    return normalised, [str(a) for a in addrs]

@@ -115,11 +115,11 @@ def textual_content(payload: dict[str, Any]) -> str:
 
 
 def effective_mentions(payload: dict[str, Any]) -> list[str]:
-    """Mobiles DingTalk would really @: listed in at.atMobiles AND written as @mobile in the text."""
+    """Userids DingTalk would really @: listed in at.atUserIds AND written as @userid in the text (§1.3)."""
     at = payload.get("at")
-    mobiles = at.get("atMobiles") if isinstance(at, dict) else None
+    userids = at.get("atUserIds") if isinstance(at, dict) else None
     text = textual_content(payload)
-    return [m for m in mobiles or [] if isinstance(m, str) and f"@{m}" in text]
+    return [u for u in userids or [] if isinstance(u, str) and f"@{u}" in text]
 
 
 class FakeDingTalkRobot:

@@ -146,7 +146,9 @@ class TestSendTestMessage:
 
         def handler(request: httpx.Request) -> httpx.Response:
             seen.append(str(request.url))
-            if request.url.host == "oapi.dingtalk.com":
+            # Connected to the checked address, by name for the vendor (Host) and for TLS (SNI).
+            assert request.url.host == "106.11.35.100" and request.extensions["sni_hostname"] == "oapi.dingtalk.com"
+            if request.headers["host"] == "oapi.dingtalk.com":
                 return httpx.Response(302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
             return httpx.Response(200, json={"errcode": 0})
 

@@ -11,7 +11,11 @@ from sqlmodel import Session, func, select
 from app.enterprises.pii import contains_pii
 from tests.fakes.dingtalk_robot import effective_mentions
 from tests.helpers import XIXI_ENTERPRISE, assert_problem
+
+LIAISON_MOBILE = "13800001111"  # the mobile of the liaison of 西溪街道 (wangxm01)
 from tests.notifications.conftest import (
+    KEYWORD,
+    SECRET,
     TOKEN,
     add_events,
     dispatch,
@@ -50,14 +54,56 @@ def test_filed_appeal_reaches_the_group_signed_chinese_and_pii_free(client, keys
     assert dispatch(db, settings, clock, robot_client) == 0
 
 
-def test_red_item_mentions_the_liaison_in_markdown(client, keys, db, settings, clock, robot, robot_client):
+def test_red_item_ats_the_liaison_by_userid_and_no_mobile_is_anywhere_in_the_payload(
+    client, keys, db, settings, clock, robot, robot_client
+):
     make_channel(client, keys)
     appeal = file_appeal(client, keys, impact={"safety_risk": True})
     assert appeal["urgency"] == "red"
     dispatch(db, settings, clock, robot_client)
     [message] = robot.accepted[TOKEN]
-    assert message["msgtype"] == "markdown" and effective_mentions(message) == ["13800001111"]
-    assert "存在安全隐患" in message["markdown"]["text"]
+    assert message["msgtype"] == "markdown" and message["at"] == {"atUserIds": ["wangxm01"], "isAtAll": False}
+    assert effective_mentions(message) == ["wangxm01"] and "存在安全隐患" in message["markdown"]["text"]
+    [row] = outbox_rows(db)
+    for stored in (message, row.payload, row.context):  # what the group got, and what waits in the outbox
+        dumped = json.dumps(stored, ensure_ascii=False)
+        assert LIAISON_MOBILE not in dumped and "atMobiles" not in dumped and not contains_pii(dumped)
+
+
+def test_red_items_in_a_digest_at_by_userid_and_a_liaison_without_one_gets_no_at(
+    client, keys, db, settings, clock, robot, robot_client
+):
+    from app.auth.models import User
+
+    make_channel(client, keys, per_minute_budget=2)
+    appeal = file_appeal(client, keys, impact={"safety_risk": True})
+    add_events(db, appeal["id"], 5, clock.now)  # 6 red rows for a budget of 2: one digest
+    dispatch(db, settings, clock, robot_client)
+    [digest] = robot.accepted[TOKEN]
+    assert "诉求汇总" in digest["markdown"]["title"] and digest["at"]["atUserIds"] == ["wangxm01"]
+    assert LIAISON_MOBILE not in json.dumps(digest, ensure_ascii=False)
+
+    with Session(db) as session:  # the liaison has no DingTalk userid: no @ at all (never the mobile instead)
+        liaison = session.exec(select(User).where(User.dingtalk_userid == "wangxm01")).one()
+        liaison.dingtalk_userid = None
+        session.add(liaison)
+        session.commit()
+    file_appeal(client, keys, impact={"safety_risk": True})
+    clock.advance(seconds=61)
+    dispatch(db, settings, clock, robot_client)
+    last = robot.accepted[TOKEN][-1]
+    assert "at" not in last and LIAISON_MOBILE not in json.dumps(last, ensure_ascii=False)
+
+
+def test_wecom_red_message_carries_no_mobile_mention(client, keys, db, settings, clock):
+    make_channel(client, keys, kind="wecom", secret=None, keyword=None,
+                 url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abcdef0123456789")
+    file_appeal(client, keys, impact={"safety_risk": True})
+    [row] = outbox_rows(db)
+    dumped = json.dumps(row.payload, ensure_ascii=False)
+    assert LIAISON_MOBILE not in dumped and "mentioned_mobile_list" not in dumped
+    # Users hold no WeCom userid, and the DingTalk one is another namespace: no @ rather than a wrong one.
+    assert "wangxm01" not in dumped and row.payload["msgtype"] == "markdown"
 
 
 def test_internal_channel_may_show_the_enterprise_name(client, keys, db, settings, clock, robot, robot_client):
@@ -142,40 +188,62 @@ class TestOutboxAdmin:
         assert_problem(client.get("/api/v1/outbox", headers=keys["xixi_liaison"]), 403)
         assert_problem(client.get("/api/v1/outbox", params={"cursor": "forged.abc"}, headers=keys["city"]), 422)
 
-    def test_permanent_error_breaks_channel_alerts_admins_and_dead_message_can_be_redelivered(
+    def test_permanent_error_breaks_channel_holds_its_messages_and_activation_delivers_them(
         self, client, keys, db, settings, clock, robot, robot_client
     ):
         channel = make_channel(client, keys)
         file_appeal(client, keys)
         robot.remove_robot(TOKEN)  # the robot was removed from the group
         dispatch(db, settings, clock, robot_client)
-        [dead] = outbox_rows(db)
-        assert dead.status == "dead" and dead.last_error.startswith("dingtalk:300001") and dead.attempts == 1
+        [held] = outbox_rows(db)
+        assert held.status == "pending" and held.last_error.startswith("dingtalk:300001") and held.attempts == 0
         broken = client.get(f"/api/v1/channels/{channel['id']}", headers=keys["xixi_admin"]).json()
         assert broken["state"] == "broken" and "300001" in broken["broken_reason"]
         [alert] = client.get("/api/v1/alerts", headers=keys["xixi_admin"]).json()["items"]
         assert alert["kind"] == "channel_broken" and alert["channel_id"] == channel["id"]
-        assert "已停用" in alert["message"] and alert["unit_code"] == "330106012"
+        assert "已停用" in alert["message"] and "启用后补发" in alert["message"] and alert["unit_code"] == "330106012"
         assert client.get("/api/v1/alerts", headers=keys["hushu_admin"]).json()["items"] == []
 
-        file_appeal(client, keys)  # a broken channel takes no new messages
-        assert len(outbox_rows(db)) == 1
+        later = [file_appeal(client, keys) for _ in range(2)]  # a broken channel still gets its rows: held
+        assert len(outbox_rows(db, status="pending")) == 3
+        requests = robot.requests
+        clock.advance(minutes=5)
+        assert dispatch(db, settings, clock, robot_client) == 0 and robot.requests == requests  # nothing claimed
+        assert client.get("/readyz").json()["checks"]["dispatcher"]["due_messages"] == 0  # held is not lag
 
-        robot.add_robot(TOKEN)  # fixed (a new robot with the same token, no signing)
-        assert_problem(client.post(f"/api/v1/outbox/{dead.id}/redeliver", headers=keys["hushu_admin"]), 404)
-        r = client.post(f"/api/v1/outbox/{dead.id}/redeliver", headers=keys["xixi_admin"])
-        assert r.status_code == 200 and r.json()["status"] == "pending" and r.json()["attempts"] == 0
-        assert_problem(client.post(f"/api/v1/outbox/{dead.id}/redeliver", headers=keys["xixi_admin"]), 409)
-        assert dispatch(db, settings, clock, robot_client) == 0  # still broken: nothing is claimed
+        robot.add_robot(TOKEN, secret=SECRET, keywords=[KEYWORD])  # fixed: the robot is back in the group
         activated = client.post(f"/api/v1/channels/{channel['id']}/activate", headers=keys["xixi_admin"]).json()
         assert activated["state"] == "active" and activated["broken_reason"] is None
-        assert dispatch(db, settings, clock, robot_client) == 1
-        assert [m["msgUuid"] for m in robot.accepted[TOKEN]] == [dead.id]  # the same id as the first attempt
+        assert dispatch(db, settings, clock, robot_client) == 3
+        assert {m["msgUuid"] for m in robot.accepted[TOKEN]} == {r.id for r in outbox_rows(db)}
+        text = json.dumps(robot.accepted[TOKEN], ensure_ascii=False)
+        assert all(a["number"] in text for a in later)
 
         ack = client.post(f"/api/v1/alerts/{alert['id']}/acknowledge", headers=keys["xixi_admin"])
         assert ack.status_code == 200 and ack.json()["acknowledged_at"]
         open_alerts = client.get("/api/v1/alerts", params={"unacknowledged": True}, headers=keys["xixi_admin"])
         assert open_alerts.json()["items"] == []
+
+    def test_a_message_the_vendor_refuses_is_dead_and_can_be_redelivered(
+        self, client, keys, db, settings, clock, robot, robot_client
+    ):
+        channel = make_channel(client, keys)
+        file_appeal(client, keys)
+        robot.max_body = 100  # the vendor refuses this message (460101 body too big), not the channel
+        dispatch(db, settings, clock, robot_client)
+        [dead] = outbox_rows(db)
+        assert dead.status == "dead" and dead.last_error.startswith("dingtalk:460101") and dead.attempts == 1
+        assert client.get(f"/api/v1/channels/{channel['id']}", headers=keys["xixi_admin"]).json()["state"] == "active"
+        [alert] = client.get("/api/v1/alerts", headers=keys["xixi_admin"]).json()["items"]
+        assert alert["kind"] == "message_dead" and dead.id in alert["message"]
+
+        robot.max_body = 20_000
+        assert_problem(client.post(f"/api/v1/outbox/{dead.id}/redeliver", headers=keys["hushu_admin"]), 404)
+        r = client.post(f"/api/v1/outbox/{dead.id}/redeliver", headers=keys["xixi_admin"])
+        assert r.status_code == 200 and r.json()["status"] == "pending" and r.json()["attempts"] == 0
+        assert_problem(client.post(f"/api/v1/outbox/{dead.id}/redeliver", headers=keys["xixi_admin"]), 409)
+        assert dispatch(db, settings, clock, robot_client) == 1
+        assert [m["msgUuid"] for m in robot.accepted[TOKEN]] == [dead.id]  # the same id as the first attempt
 
 
 def test_readyz_reports_dispatcher_lag_and_metrics_count_sends(client, keys, db, settings, clock, robot_client):

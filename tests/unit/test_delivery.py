@@ -114,7 +114,9 @@ def test_wecom(errcode: int, outcome: Outcome, breaks: bool) -> None:
         ),
         ({"StatusCode": 0, "StatusMessage": "success", "Extra": None}, Outcome.sent, False),
         ({"code": 11232, "msg": "frequency limited"}, Outcome.throttled, False),
-        ({"code": 19021, "msg": "sign match fail"}, Outcome.permanent, True),
+        # 19021 is also "timestamp is not within one hour": re-signed on the next attempt (see below).
+        ({"code": 19021, "msg": "sign match fail"}, Outcome.retry, False),
+        ({"code": 19022, "msg": "Ip Not Allowed"}, Outcome.permanent, True),
         ({"code": 19024, "msg": "Key Words Not Found"}, Outcome.permanent, True),
         ({"code": 19001, "msg": "param invalid"}, Outcome.permanent, True),
         ({"StatusCode": 9499, "StatusMessage": "Bad Request"}, Outcome.permanent, False),
@@ -207,3 +209,11 @@ def test_window_slots_never_exceeds_budget(offsets: list[int], per_minute: int) 
         assert free_at is not None and free_at > T0 - timedelta(seconds=1)
         # At free_at exactly one more send fits.
         assert window_slots(sends, free_at, per_minute)[0] >= 1
+
+
+def test_feishu_19021_and_dingtalk_invalid_timestamp_are_retried_then_break_the_channel_if_they_persist() -> None:
+    resign = classify("feishu", 200, body(code=19021, msg="sign match fail or timestamp is not within one hour"))
+    assert resign.outcome is Outcome.retry and not resign.breaks_channel and resign.breaks_when_exhausted
+    clock = classify("dingtalk", 200, body(errcode=310000, errmsg="invalid timestamp"))
+    assert clock.outcome is Outcome.retry and clock.breaks_when_exhausted
+    assert not classify("dingtalk", 200, body(errcode=-1, errmsg="busy")).breaks_when_exhausted

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import replace
@@ -25,7 +24,8 @@ from app.notifications.messages import (
 from tests.fakes.dingtalk_robot import effective_mentions, textual_content
 
 KINDS = ("dingtalk", "wecom", "feishu", "webhook")
-LIAISON = "13900001111"
+LIAISON = "wangxm01"  # DingTalk userid
+WECOM_LIAISON = "WangXiaoMing"  # WeCom userid: another namespace
 ENTERPRISE = "杭州某某科技有限公司"
 MOBILE_RE = re.compile(r"1[3-9]\d{9}")
 USCC_RE = re.compile(r"[0-9A-Za-z]{18}")
@@ -42,29 +42,17 @@ BASE = MessageContext(
     deadline=datetime(2026, 9, 1, 9, 0, tzinfo=UTC),
     link=LINK,
     enterprise_name=ENTERPRISE,
-    liaison_mobile=LIAISON,
+    liaison_userid=LIAISON,
+    liaison_wecom_userid=WECOM_LIAISON,
     note="请联系 +86 138-1234-5678 或 8613812345678，身份证 33010619900101123X [点我](http://evil)\n# 标题",
     urgency_reasons=("停产", "拖欠工资 13700001111"),
 )
 
 
-def strip_allowed_mention(kind: str, payload: dict[str, Any], ctx: MessageContext) -> dict[str, Any]:
-    """Remove the one permitted appearance of the liaison's mobile (the red @)."""
-    p = copy.deepcopy(payload)
-    if kind == "dingtalk" and "at" in p:
-        assert ctx.urgency == "red" or p["msgtype"] == "markdown"
-        mobiles = p.pop("at")["atMobiles"]
-        section = p["markdown"]
-        for m in mobiles:
-            section["text"] = section["text"].replace(f"@{m}", "")
-    if kind == "wecom" and p["msgtype"] == "text" and "mentioned_mobile_list" in p["text"]:
-        assert ctx.urgency == "red"
-        assert p["text"].pop("mentioned_mobile_list") == [ctx.liaison_mobile]
-    return p
-
-
 def assert_pii_free(kind: str, payload: dict[str, Any], ctx: MessageContext) -> None:
-    dumped = json.dumps(strip_allowed_mention(kind, payload, ctx), ensure_ascii=False)
+    """No mobile anywhere in the payload: the @ of a red item is by userid (DESIGN §6)."""
+    dumped = json.dumps(payload, ensure_ascii=False)
+    assert "atMobiles" not in dumped and "mentioned_mobile_list" not in dumped
     assert not MOBILE_RE.search(dumped), dumped
     assert not USCC_RE.search(dumped), dumped
     assert "](http://evil)" not in dumped  # no injected markdown link
@@ -120,7 +108,7 @@ def test_dingtalk_action_card_with_sign_button() -> None:
     assert "at" not in p
     plain = render(
         "dingtalk",
-        replace(BASE, event_type="escalated", urgency="red", liaison_mobile=None),
+        replace(BASE, event_type="escalated", urgency="red", liaison_userid=None),
         internal=False,
         keyword=None,
     )
@@ -130,15 +118,18 @@ def test_dingtalk_action_card_with_sign_button() -> None:
 def test_dingtalk_red_ats_the_liaison() -> None:
     p = render("dingtalk", BASE, internal=False, keyword=None)
     assert p["msgtype"] == "markdown"  # actionCard cannot @: markdown with inline links instead
-    assert p["at"] == {"atMobiles": [LIAISON], "isAtAll": False}
+    assert p["at"] == {"atUserIds": [LIAISON], "isAtAll": False}
     assert p["markdown"]["text"].endswith(f"@{LIAISON}")
     assert f"[签收]({LINK}?action=sign)" in p["markdown"]["text"]
     assert effective_mentions(p) == [LIAISON]
     progress = render("dingtalk", replace(BASE, event_type="progress"), internal=False, keyword=None)
     assert progress["msgtype"] == "markdown" and effective_mentions(progress) == [LIAISON]
     assert "签收" not in progress["markdown"]["text"].split("[查看详情]")[1]
-    bad = render("dingtalk", replace(BASE, liaison_mobile="0571-8888"), internal=False, keyword=None)
-    assert "at" not in bad and "0571-8888" not in json.dumps(bad)
+    for bad_id in ("0571-8888 x", "13800001111", "+8613800001111", "a]b(c)"):  # not an id, or a mobile
+        bad = render("dingtalk", replace(BASE, liaison_userid=bad_id), internal=False, keyword=None)
+        assert "at" not in bad and bad_id not in json.dumps(bad, ensure_ascii=False)
+    green = render("dingtalk", replace(BASE, urgency="green"), internal=False, keyword=None)
+    assert "at" not in green and LIAISON not in json.dumps(green)
 
 
 @pytest.mark.parametrize("kind", ["dingtalk", "wecom", "feishu"])
@@ -169,9 +160,12 @@ def test_naive_deadline_is_utc_and_missing_deadline() -> None:
 def test_wecom_red_text_mentions_and_truncates_note_not_link() -> None:
     long = replace(BASE, note="很长的说明" * 2000)
     p = render("wecom", long, internal=True, keyword=None)
-    assert p["msgtype"] == "text" and p["text"]["mentioned_mobile_list"] == [LIAISON]
+    assert p["msgtype"] == "text" and p["text"]["mentioned_list"] == [WECOM_LIAISON]
+    assert "mentioned_mobile_list" not in p["text"] and LIAISON not in json.dumps(p)  # never the DingTalk id
     content = p["text"]["content"]
-    assert len(content.encode()) <= 2048 and LIAISON not in content
+    assert len(content.encode()) <= 2048 and WECOM_LIAISON not in content
+    unknown = render("wecom", replace(BASE, liaison_wecom_userid=None), internal=False, keyword=None)
+    assert unknown["msgtype"] == "markdown" and "mentioned" not in json.dumps(unknown)  # no WeCom id: no @
     assert "ZQ2026-000123" in content and content.endswith(LINK)
     md = render("wecom", replace(long, urgency="yellow", note="长" * 5000), internal=True, keyword="助企")
     assert md["msgtype"] == "markdown"
@@ -213,7 +207,7 @@ def make_items(n: int) -> list[MessageContext]:
             urgency=urg[i % 3],
             deadline=start + timedelta(hours=(i * 7919) % 500),
             link=f"{LINK}/{i}",
-            liaison_mobile=f"139{i:08d}",
+            liaison_userid=f"user{i:06d}",
             event_type="reminder",
         )
         for i in range(n)
@@ -241,8 +235,7 @@ def test_digest_of_500_splits_and_keeps_everything(kind: str, internal: bool) ->
     keys = [rank[n] for n in found]
     assert keys == sorted(keys)
     for p in payloads:
-        stripped = strip_allowed_mention(kind, p, replace(BASE, urgency="red"))
-        assert not MOBILE_RE.search(json.dumps(stripped, ensure_ascii=False))
+        assert_pii_free(kind, p, BASE)
 
 
 def test_digest_mentions_red_liaisons_only_and_pages() -> None:
@@ -250,10 +243,11 @@ def test_digest_mentions_red_liaisons_only_and_pages() -> None:
     n = len(payloads)
     for i, p in enumerate(payloads, 1):
         assert f"第{i}/{n}页" in p["markdown"]["title"]
-        for m in p.get("at", {}).get("atMobiles", []):
-            assert int(m[3:]) % 3 == 2  # only liaisons of red items
+        assert "atMobiles" not in p.get("at", {})
+        for m in p.get("at", {}).get("atUserIds", []):
+            assert int(m[4:]) % 3 == 2  # only liaisons of red items
             assert f"@{m}" in p["markdown"]["text"]
-        assert len(p.get("at", {}).get("atMobiles", [])) <= 50
+        assert len(p.get("at", {}).get("atUserIds", [])) <= 50
 
 
 def test_digest_edge_cases() -> None:

@@ -164,3 +164,17 @@ def test_loopback_allowed_only_when_enabled() -> None:
 )
 def test_is_public_address(ip: str, public: bool) -> None:
     assert is_public_address(ip) is public
+
+
+def test_a_failed_lookup_is_resolve_failed_and_checked_addresses_are_every_answer() -> None:
+    from app.notifications.ssrf import ResolveFailed, checked_addresses
+
+    for bad in (lambda host: (_ for _ in ()).throw(OSError("SERVFAIL")), lambda host: [], lambda host: ["x"]):
+        with pytest.raises(ResolveFailed):  # temporary at send time; still a refusal (UnsafeUrl) when saving
+            checked_addresses(DT, "dingtalk", extra_allowed_hosts=(), allow_loopback=False, resolve=bad)
+    with pytest.raises(UnsafeUrl) as info:  # a resolved address that breaks a rule is not a lookup failure
+        check("https://mixed.example.com/x", "webhook", extra=("mixed.example.com",))
+    assert not isinstance(info.value, ResolveFailed)
+    url, addresses = checked_addresses(DT, "dingtalk", extra_allowed_hosts=(), allow_loopback=False,
+                                       resolve=lambda host: ["106.11.35.100", "106.11.35.101"])
+    assert url == DT and addresses == ["106.11.35.100", "106.11.35.101"]
