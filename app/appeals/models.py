@@ -40,6 +40,8 @@ class Appeal(SQLModel, table=True):
     category: str = Field(sa_column=_str(20))
     kind: str = Field(default="individual", sa_column=_str(20))
     source: str = Field(sa_column=_str(20))
+    # The visit (走访) that raised it, when source is `visit`.
+    visit_id: int | None = Field(default=None, foreign_key="visit.id", index=True)
 
     production_halted: bool = False
     safety_risk: bool = False

@@ -19,6 +19,14 @@ class Enterprise(SQLModel, table=True):
     contact_name: str = Field(sa_column=sa.Column(sa.String(50), nullable=False))
     contact_mobile: str = Field(sa_column=sa.Column(sa.String(20), nullable=False))
     tags: list[str] = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    # The current primary liaison (结对), kept equal to the open row of `pairing` by the pairing service: the
+    # reach checks read this column; the history lives in `pairing`.
     liaison_user_id: int | None = Field(default=None, foreign_key="app_user.id", index=True)
+    # Facts for policy matching and the programme's reports (DESIGN §11), all optional.
+    industry: str | None = Field(default=None, sa_column=sa.Column(sa.String(3), nullable=True, index=True))
+    scale: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    employees: int | None = None
+    key_level: str | None = Field(default=None, sa_column=sa.Column(sa.String(10), nullable=True))
+    building_id: int | None = Field(default=None, foreign_key="building.id", index=True)
     created_at: datetime = Field(sa_column=utc_column())
     updated_at: datetime = Field(sa_column=utc_column())
