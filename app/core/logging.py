@@ -99,7 +99,10 @@ class _RedactFilter(logging.Filter):
 class _JsonFormatter(JsonFormatter):
     def add_fields(self, log_record: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
         super().add_fields(log_record, record, message_dict)
+        fields = dict(log_record)
+        log_record.clear()  # time first, as a reader scans a line
         log_record["time"] = datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        log_record.update(fields)
         log_record.pop("color_message", None)  # uvicorn's ANSI-coloured copy of the message
         for key in [k for k, v in log_record.items() if v is None]:
             del log_record[key]
