@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,11 @@ class Settings(BaseSettings):
     allow_loopback_webhooks: bool = False
     attachments_dir: str = "./attachments"
 
+    # Operations (DESIGN §13). /metrics requires this bearer token when it is set; prod refuses to start without.
+    metrics_token: SecretStr = SecretStr("")
+    # json: one object per line for a log pipeline (the default in prod); text: for a developer's terminal.
+    log_format: Literal["json", "text"] | None = None
+
     @model_validator(mode="after")
     def _refuse_placeholders_in_prod(self) -> Settings:
         if self.env is Env.prod:
@@ -66,7 +72,13 @@ class Settings(BaseSettings):
                 raise ValueError("ZHUQI_ALLOW_LOOPBACK_WEBHOOKS is for local fakes in tests; never in prod")
             if self.rate_window_seconds < 60:
                 raise ValueError("ZHUQI_RATE_WINDOW_SECONDS below 60 is for a time-scaled fake; never in prod")
+            if not self.metrics_token.get_secret_value():
+                raise ValueError("ZHUQI_METRICS_TOKEN must be set in prod (Prometheus scrapes /metrics with it)")
         return self
+
+    @property
+    def effective_log_format(self) -> str:
+        return self.log_format or ("json" if self.env is Env.prod else "text")
 
     @property
     def is_sqlite(self) -> bool:

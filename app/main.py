@@ -29,7 +29,8 @@ from app.core.http import (
     install_error_handlers,
     reject_repeated_query_parameters,
 )
-from app.core import refcache
+from app.core import docs, metrics, refcache
+from app.core.logging import configure_logging
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
@@ -74,9 +75,12 @@ def create_app(
             from app.worker import start_in_process
 
             stop = start_in_process(engine, settings, app.state.clock)
-        yield
-        if stop is not None:
-            stop.set()
+        try:
+            yield
+        finally:
+            if stop is not None:
+                stop.set()
+            metrics.mark_process_dead()
 
     app = FastAPI(
         title="Zhuqi 助企",
@@ -85,6 +89,8 @@ def create_app(
         generate_unique_id_function=_operation_id,
         dependencies=[Depends(reject_repeated_query_parameters)],
         lifespan=lifespan,
+        docs_url=None,  # served offline by app.core.docs
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -94,6 +100,7 @@ def create_app(
     links.configure(settings)
     READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
     install_error_handlers(app)
+    configure_logging(settings.effective_log_format)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(NulByteGuard)
     app.add_middleware(RequestContextMiddleware)
@@ -101,5 +108,7 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(router)
+    app.include_router(metrics.router)
+    docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")
     return app

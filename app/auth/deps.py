@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth import service
 from app.auth.principal import Principal
+from app.core.logging import bind_principal
 from app.db import is_postgres
 from app.deps import SessionDep
 from app.errors import Forbidden, Unauthenticated
@@ -41,11 +42,12 @@ async def get_any_principal(request: Request, session: SessionDep, _: Credential
     """Any authenticated caller, including an enterprise user not yet bound to an enterprise. An API key seen
     moments ago is answered from the process cache on the event loop; anything else is read in the thread pool."""
     token = _bearer(request)
-    if token.startswith(service.API_KEY_PREFIX):
-        known = service.cached_api_key_principal(session, token)
-        if known is not None:
-            return known
-    return await run_in_threadpool(_authenticate, request, session, token)
+    principal = service.cached_api_key_principal(session, token) if token.startswith(service.API_KEY_PREFIX) \
+        else None
+    if principal is None:
+        principal = await run_in_threadpool(_authenticate, request, session, token)
+    bind_principal(principal.role, principal.unit_code)  # the access log names who asked
+    return principal
 
 
 def _authenticate(request: Request, session: Session, token: str) -> Principal:

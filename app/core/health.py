@@ -1,4 +1,4 @@
-"""Liveness, readiness (database, migrations at head, calendar coverage) and Prometheus metrics."""
+"""Liveness and readiness (database, migrations at head, calendar coverage); /metrics is app.core.metrics."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from app.core import metrics, migrate
+from app.core import migrate
 from app.core.time import to_shanghai
 from app.db import session_for
 from app.deps import NowDep
@@ -78,9 +78,3 @@ def readyz(request: Request, now: NowDep) -> JSONResponse:
     ready = body["database"] == "ok" and body["migrations"] == "head"
     body["status"] = "ok" if ready else "unavailable"
     return JSONResponse(body, status_code=200 if ready else 503)
-
-
-@router.get("/metrics", response_class=PlainTextResponse)
-def prometheus_metrics() -> PlainTextResponse:
-    """Prometheus 文本格式指标。"""
-    return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -13,10 +14,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import metrics
+from app.core import messages_zh, metrics
+from app.core.logging import bind_request, route_template
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, AppError, FieldError, Problem
 
 log = logging.getLogger("app.http")
+access_log = logging.getLogger("app.access")
 
 _HTTP_TITLES = {
     400: "请求无法处理",
@@ -55,10 +58,14 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 def _validation_problem(exc: RequestValidationError, request: Request) -> Problem:
     errors = []
     for err in exc.errors():
-        loc = err.get("loc", ())
-        message = str(err.get("msg", "invalid"))
-        if err.get("type") == "json_invalid":
-            message = "请求体不是合法的 JSON: " + str(err.get("ctx", {}).get("error", "")).strip()
+        loc = tuple(err.get("loc", ()))
+        if err.get("type") == "json_invalid" and loc[:1] == ("body",):
+            # FastAPI puts the character offset in the location (`body.16`): it is a place in the text, not a field.
+            position = loc[1] if len(loc) > 1 else None
+            message = messages_zh.json_syntax_message(exc.body, position, str(err.get("ctx", {}).get("error", "")))
+            loc = ("body",)
+        else:
+            message = messages_zh.field_message(err)
         errors.append(FieldError(field=_field_path(loc), message=message, type=str(err.get("type", "value_error"))))
     detail = "; ".join(f"{e.field}: {e.message}" for e in errors[:5]) or "请求参数有误"
     return Problem(
@@ -139,7 +146,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 class RequestContextMiddleware:
-    """Assigns a request id (or trusts a sane incoming X-Request-ID) and echoes it in the response."""
+    """Assigns a request id (or trusts a sane incoming X-Request-ID) and echoes it in the response; counts the request
+    in /metrics by route template and writes one access-log line (method, route, status, duration, principal)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -148,18 +156,29 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if 8 <= len(incoming) <= 64 and incoming.isascii() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        context = bind_request(scope, request_id)
+        status = 500  # unless a response starts: an exception escaping the app becomes the server's 500
 
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
-                metrics.inc("zhuqi_http_responses_total", help_text="HTTP responses by status class",
-                            status=f"{message['status'] // 100}xx")
+                status = message["status"]
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            metrics.observe_request(scope["method"], route, status, elapsed)
+            context["status"], context["duration_ms"] = status, round(elapsed * 1000, 1)
+            access_log.info("%s %s %s %.1fms", scope["method"], route, status, elapsed * 1000,
+                            extra={"route": route})
 
 
 class BodySizeLimitMiddleware:

@@ -13,7 +13,10 @@ benchmarks run.
 from __future__ import annotations
 
 import argparse
+import os
 import socket
+import tempfile
+from pathlib import Path
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
@@ -21,15 +24,39 @@ from uvicorn.supervisors import Multiprocess
 
 def run(factory: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info",
         access_log: bool = True) -> None:
+    from app.config import get_settings
+    from app.core.logging import configure_logging
+
+    # uvicorn's own lines (and the supervisor's, with N workers) go through our handler: JSON in prod, like the app's.
+    configure_logging(get_settings().effective_log_format)
     config = uvicorn.Config(factory, factory=True, host=host, port=port, workers=workers, log_level=log_level,
-                            access_log=access_log)
+                            access_log=access_log, log_config=None)
     if config.workers <= 1:
         uvicorn.Server(config).run()
         return
-    sock = config.bind_socket()
-    if sock.family in (socket.AF_INET, socket.AF_INET6):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    Multiprocess(config, sockets=[sock]).run()
+    before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    prepare_metrics_dir()
+    try:
+        sock = config.bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        Multiprocess(config, sockets=[sock]).run()
+    finally:  # only the workers needed it (a caller in-process, e.g. a test, keeps its environment)
+        if before is None:
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+
+
+def prepare_metrics_dir() -> Path:
+    """N workers share their counters through files (prometheus-client's multiprocess mode, app.core.metrics): the
+    directory is set in the environment before the workers are spawned (they inherit it) and emptied first, so a
+    restart does not add the previous run's counts. An operator's PROMETHEUS_MULTIPROC_DIR is used as given."""
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="zhuqi-metrics-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    return directory
 
 
 def main(argv: list[str] | None = None) -> None:

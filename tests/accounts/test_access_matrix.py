@@ -25,7 +25,7 @@ from tests.accounts.helpers import enterprise_appeal, png_bytes, upload
 from tests.helpers import HUSHU_ENTERPRISE, XIXI_ENTERPRISE, appeal_body
 
 ROLES = ("anonymous", "unbound", "ent_b", "gongshu_admin", "xixi_liaison", "ent_a", "city")
-PUBLIC_PATHS = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+PUBLIC_PATHS = {"/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 PUBLIC_PREFIXES = ("/api/v1/auth/", "/api/v1/callbacks/")
 TOKEN_REQUIRED = {("POST", "/api/v1/auth/logout")}
 XIXI_NAME = "杭州西溪智造科技有限公司"
@@ -129,6 +129,7 @@ def _no_foreign_requests(w: World, role: str, response: Any) -> None:
 
 POLICY: dict[tuple[str, str], Case] = {
     # Public
+    ("GET", "/"): Case(everyone(200)),
     ("GET", "/healthz"): Case(everyone(200)),
     ("GET", "/readyz"): Case(everyone(200)),
     ("GET", "/metrics"): Case(everyone(200)),

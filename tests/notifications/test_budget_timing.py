@@ -29,7 +29,7 @@ def test_default_window_is_the_vendors_minute_and_prod_refuses_a_shorter_one() -
     from app.config import Settings
 
     assert Settings().rate_window_seconds == 60
-    prod = {"env": "prod", "secret_key": "p" * 40}
+    prod = {"env": "prod", "secret_key": "p" * 40, "metrics_token": "m" * 32}
     assert Settings(**prod, rate_window_seconds=120).rate_window_seconds == 120
     with pytest.raises(ValidationError, match="RATE_WINDOW"):
         Settings(**prod, rate_window_seconds=6)
