@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from tests.fakes.dingtalk_stream_gateway import TOPIC_CARD, TOPIC_ROBOT, FakeStreamGateway
@@ -39,6 +40,14 @@ async def open_connection(gateway: FakeStreamGateway, **over: Any) -> httpx.Resp
         return await client.post(gateway.open_url, json=body)
 
 
+@contextlib.asynccontextmanager
+async def subscribed_socket(gateway: FakeStreamGateway) -> AsyncIterator[ClientConnection]:
+    opened = (await open_connection(gateway)).json()
+    async with connect(f"{opened['endpoint']}?ticket={opened['ticket']}") as ws:
+        await gateway.wait_connected()
+        yield ws
+
+
 # ---- raw protocol ---------------------------------------------------------------------------------------
 def test_open_refuses_bad_credentials_and_empty_subscriptions() -> None:
     async def test(gateway: FakeStreamGateway) -> None:
@@ -66,9 +75,7 @@ def test_a_ticket_opens_one_websocket_only() -> None:
 
 def test_callbacks_reach_only_subscribed_topics_and_acks_are_checked() -> None:
     async def test(gateway: FakeStreamGateway) -> None:
-        opened = (await open_connection(gateway)).json()
-        async with connect(f"{opened['endpoint']}?ticket={opened['ticket']}") as ws:
-            await gateway.wait_connected()
+        async with subscribed_socket(gateway) as ws:
             with pytest.raises(LookupError):
                 await gateway.push_card_callback(CARD_CLICK)  # subscribed to robot messages only
             message_id = await gateway.push_robot_message(ROBOT_MESSAGE)
@@ -87,9 +94,7 @@ def test_callbacks_reach_only_subscribed_topics_and_acks_are_checked() -> None:
 
 def test_a_ping_ack_must_echo_the_opaque_data() -> None:
     async def test(gateway: FakeStreamGateway) -> None:
-        opened = (await open_connection(gateway)).json()
-        async with connect(f"{opened['endpoint']}?ticket={opened['ticket']}") as ws:
-            await gateway.wait_connected()
+        async with subscribed_socket(gateway) as ws:
             waiter = asyncio.create_task(gateway.ping())
             frame = json.loads(await ws.recv())
             assert (frame["type"], frame["headers"]["topic"]) == ("SYSTEM", "ping")
