@@ -15,22 +15,6 @@ from tests.fakes.dingtalk_app import TOKEN_TTL_S, FakeDingTalkApp, card_signatur
 
 OAPI = "https://oapi.dingtalk.com"
 API = "https://api.dingtalk.com"
-T0 = 1_780_000_000.0  # 2026-05-29 04:26 China time
-
-
-@pytest.fixture
-def now() -> list[float]:
-    return [T0]
-
-
-@pytest.fixture
-def fake(now: list[float]) -> FakeDingTalkApp:
-    fake = FakeDingTalkApp(clock=lambda: now[0])
-    fake.add_user("xixi01", name="王晓明")
-    fake.add_user("xixi02", name="李娜")
-    return fake
-
-
 @pytest.fixture
 def http(fake: FakeDingTalkApp) -> httpx.Client:
     return httpx.Client(transport=fake.transport())

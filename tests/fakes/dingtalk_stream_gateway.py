@@ -33,10 +33,11 @@ import uuid
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
 TOPIC_ROBOT = "/v1.0/im/bot/messages/get"
@@ -75,7 +76,7 @@ class FakeStreamGateway:
         self.open_url = self.ws_url = ""
 
     # ---- life cycle ----------------------------------------------------------------------------------
-    async def __aenter__(self) -> FakeStreamGateway:
+    async def __aenter__(self) -> Self:
         self._ws = await serve(self._session, "127.0.0.1", 0, process_request=self._check_ticket)
         ws_port = self._ws.sockets[0].getsockname()[1]
         self.ws_url = f"ws://127.0.0.1:{ws_port}/connect"
@@ -99,7 +100,7 @@ class FakeStreamGateway:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the http.server naming)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
                 status, answer = gateway._open("POST", urlsplit(self.path).path, body)
                 payload = json.dumps(answer, ensure_ascii=False).encode()
@@ -148,8 +149,8 @@ class FakeStreamGateway:
         try:
             async for raw in socket:
                 await self._notify(lambda raw=raw: self._record_ack(raw))
-        except Exception:  # a client dropping its socket is normal here
-            pass
+        except ConnectionClosed:  # a client dropping its socket is normal here
+            return
         finally:
             await self._notify(lambda: self.connections.remove(conn))
 
