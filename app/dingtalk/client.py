@@ -36,28 +36,13 @@ class DingTalkError(Exception):
 class DingTalkWorkplace(Protocol):
     def send_work_notification(self, userids: Sequence[str], msg: dict[str, Any]) -> list[int]: ...
 
-    def create_todo(
-        self,
-        union_id: str,
-        *,
-        source_id: str,
-        subject: str,
-        description: str = "",
-        due_ms: int | None = None,
-        url: str | None = None,
-    ) -> str | None: ...
+    def create_todo(self, union_id: str, *, source_id: str, subject: str, description: str = "",
+                    due_ms: int | None = None, url: str | None = None) -> str | None: ...
 
     def complete_todo(self, union_id: str, task_id: str) -> None: ...
 
-    def create_card(
-        self,
-        out_track_id: str,
-        *,
-        template_id: str,
-        params: dict[str, str],
-        open_conversation_id: str,
-        callback_route_key: str | None = None,
-    ) -> bool: ...
+    def create_card(self, out_track_id: str, *, template_id: str, params: dict[str, str],
+                    open_conversation_id: str, callback_route_key: str | None = None) -> bool: ...
 
     def update_card(self, out_track_id: str, params: dict[str, str]) -> None: ...
 
