@@ -51,6 +51,7 @@ def _seed_demo() -> bool:
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
+    _wait_for_database()  # docker-compose's one-shot migrate may start before PostgreSQL accepts connections
     _migrate()
     print("database migrated to head")
     return 0

@@ -13,6 +13,7 @@ reboot, the application may start before PostgreSQL accepts connections.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,18 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def _migrations_dir() -> Path:
+    """The checkout's migrations/ (source tree, editable install), else the copy the wheel installs as data files
+    under <prefix>/share/zhuqi/migrations (pyproject.toml: the Docker image installs the wheel, not the source)."""
+    source = Path(__file__).resolve().parents[2] / "migrations"
+    if (source / "env.py").is_file():
+        return source
+    return Path(sys.prefix) / "share" / "zhuqi" / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 WAIT_BACKOFF = (0.5, 1.0, 2.0, 5.0)  # seconds between attempts; then every 5 s
 PROBE_TIMEOUT = 10.0  # one attempt at most (an address that drops packets would otherwise hang for minutes)
 log = logging.getLogger("app.startup")
