@@ -24,7 +24,7 @@ OPENAPI_PATH = Path(__file__).resolve().parents[1] / "openapi" / "openapi.json"
 
 
 def _wait_for_database() -> None:
-    """serve and worker: the database may come up after them (docker-compose, a reboot); raises DatabaseUnavailable
+    """serve, worker, migrate: the database may come up after them (docker-compose, a reboot); DatabaseUnavailable
     after ZHUQI_DB_WAIT_SECONDS, which main() reports in one line."""
     from app.core import migrate
 
