@@ -195,3 +195,23 @@ def create_user_api_key(
     _require_admin_over(principal, unit, "path.user_id")
     return create_api_key(session, role=Role(user.role), unit_code=unit.code, name=name or user.name, now=now,
                           user_id=user.id)
+
+
+def list_api_keys(session: Session) -> list[tuple[ApiKey, Unit]]:
+    """Every key with its unit, oldest first (`zhuqi apikey list`); the keys themselves are never stored."""
+    query = select(ApiKey, Unit).join(Unit, col(Unit.id) == ApiKey.unit_id).order_by(col(ApiKey.id))
+    return [(key, unit) for key, unit in session.exec(query).all()]
+
+
+def revoke_api_key(session: Session, key_id: int, *, now: datetime) -> tuple[ApiKey, bool]:
+    """Revokes a key (`zhuqi apikey revoke`); False when it already was. Other processes stop accepting it within
+    ZHUQI_CACHE_SECONDS (app.core.refcache)."""
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"API key #{key_id} 不存在")
+    if key.revoked_at is not None:
+        return key, False
+    key.revoked_at = now
+    session.add(key)
+    session.commit()
+    return key, True

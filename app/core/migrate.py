@@ -1,4 +1,10 @@
-"""Runs Alembic programmatically: `zhuqi serve` and `zhuqi migrate` upgrade to head; /readyz checks it.
+"""Runs Alembic programmatically: `zhuqi serve`, `worker` and `migrate` upgrade to head; /readyz checks it.
+
+Any number of them may start at once (docker-compose starts everything together): on PostgreSQL the upgrade runs
+under a session-level advisory lock, so one process migrates and the others wait, then find the schema at head and
+do nothing. Without it two processes run the first revision side by side and one dies on a duplicate type or table
+(`UniqueViolation … pg_type_typname_nsp_index`). SQLite has no such lock and needs none: its writers are
+serialized by the file lock, and a SQLite database is one machine's file.
 
 `zhuqi serve` and `zhuqi worker` first wait for the database (wait_for_database): under docker-compose, or after a
 reboot, the application may start before PostgreSQL accepts connections.
@@ -7,6 +13,7 @@ reboot, the application may start before PostgreSQL accepts connections.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,10 +27,23 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def _migrations_dir() -> Path:
+    """The checkout's migrations/ (source tree, editable install), else the copy the wheel installs as data files
+    under <prefix>/share/zhuqi/migrations (pyproject.toml: the Docker image installs the wheel, not the source)."""
+    source = Path(__file__).resolve().parents[2] / "migrations"
+    if (source / "env.py").is_file():
+        return source
+    return Path(sys.prefix) / "share" / "zhuqi" / "migrations"
+
+
+MIGRATIONS_DIR = _migrations_dir()
 WAIT_BACKOFF = (0.5, 1.0, 2.0, 5.0)  # seconds between attempts; then every 5 s
 PROBE_TIMEOUT = 10.0  # one attempt at most (an address that drops packets would otherwise hang for minutes)
 log = logging.getLogger("app.startup")
+# pg_advisory_lock key of the schema upgrade: any fixed bigint that nothing else locks ("zhuqi" in ASCII + 1).
+MIGRATION_LOCK_KEY = 0x7A68_7571_6901
 
 
 class DatabaseUnavailable(Exception):
@@ -92,10 +112,45 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
+    """Upgrades to head; on PostgreSQL one process at a time (MIGRATION_LOCK_KEY), the others wait for it.
+
+    The lock is taken on the connection that migrates, outside the migration's transaction (a session lock, not a
+    transaction lock) so it is held until the upgrade has committed, and released explicitly after; if the process
+    dies, PostgreSQL releases it with the session. Alembic's own INFO lines (context impl, transactional DDL) are
+    kept out of the logs; one line says what changed, when something did."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+    with engine.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            _lock(connection)
+        try:
+            before = set(MigrationContext.configure(connection).get_current_heads())
+            connection.commit()
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "heads")
+            after = set(MigrationContext.configure(connection).get_current_heads())
+            connection.commit()
+            if after != before:
+                log.info("database schema upgraded: %s -> %s", ", ".join(sorted(before)) or "empty",
+                         ", ".join(sorted(after)))
+        finally:
+            if postgres:
+                connection.rollback()
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})")
+                connection.commit()
+
+
+def _lock(connection: sa.Connection) -> None:
+    """Takes the migration lock, saying so in one line when another process holds it (an operator watching a
+    start-up sees why it pauses)."""
+    if connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({MIGRATION_LOCK_KEY})").scalar():
+        connection.commit()
+        return
+    log.info("another process is migrating the database; waiting for it")
+    connection.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})")
+    connection.commit()
 
 
 def head_revisions() -> set[str]:

@@ -105,7 +105,8 @@ def _zhuqi(database_url: str, wait: str, *args: str) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "0"]], ids=["worker", "serve"])
+@pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "0"], ["migrate"]],
+                         ids=["worker", "serve", "migrate"])
 def test_no_database_exits_1_with_one_line_after_the_limit(command):
     url = f"postgresql+psycopg://zhuqi:s3cret@127.0.0.1:{_closed_port()}/zhuqi"
     started = time.monotonic()
