@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import sys
 from datetime import datetime
@@ -254,16 +253,18 @@ def _name(args: argparse.Namespace) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.core.logging import configure_logging
     from app.core.migrate import DatabaseUnavailable
     from app.errors import AppError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        get_settings()
+        settings = get_settings()
     except ValidationError as exc:
         print(f"{_name(args)}: 配置错误 (configuration error): {_config_error(exc)}", file=sys.stderr)
         return 2
+    # Every command logs like the server: one JSON object per line in prod (`zhuqi worker` included), text in dev.
+    configure_logging(settings.effective_log_format)
     try:
         return int(args.func(args) or 0)
     except DatabaseUnavailable as exc:

@@ -94,11 +94,11 @@ def test_token_create_gives_an_enterprise_user_bound_to_the_enterprise(tmp_path)
 
 
 def test_token_create_and_misconfiguration_in_prod_are_one_line_refusals(tmp_path):
-    refused = _zhuqi(tmp_path, "token", "create", "--enterprise", USCC, ZHUQI_ENV="prod")
+    refused = _zhuqi(tmp_path, "token", "create", "--enterprise", USCC, ZHUQI_ENV="prod", ZHUQI_METRICS_TOKEN="m" * 32)
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.count("\n") == 1 and "prod" in refused.stderr and "生产环境" in refused.stderr
 
-    no_secret = _zhuqi(tmp_path, "serve", ZHUQI_ENV="prod", ZHUQI_SECRET_KEY="")
+    no_secret = _zhuqi(tmp_path, "serve", ZHUQI_ENV="prod", ZHUQI_SECRET_KEY="", ZHUQI_METRICS_TOKEN="m" * 32)
     assert no_secret.returncode == 2
     assert no_secret.stderr.count("\n") == 1 and "Traceback" not in no_secret.stderr, no_secret.stderr
     assert "配置错误" in no_secret.stderr and "ZHUQI_SECRET_KEY" in no_secret.stderr

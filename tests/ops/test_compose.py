@@ -111,7 +111,10 @@ def test_the_environment_resolves_to_valid_prod_settings(compose):
         interpolate(environment["ZHUQI_DATABASE_URL"], {})
     with pytest.raises(KeyError, match="ZHUQI_SECRET_KEY"):
         interpolate(environment["ZHUQI_SECRET_KEY"], {})
-    given = {"POSTGRES_PASSWORD": "pw", "ZHUQI_SECRET_KEY": "s" * 40, "HTTP_PORT": "8080"}
+    with pytest.raises(KeyError, match="ZHUQI_METRICS_TOKEN"):  # prod refuses to start without it (DESIGN §13)
+        interpolate(environment["ZHUQI_METRICS_TOKEN"], {})
+    given = {"POSTGRES_PASSWORD": "pw", "ZHUQI_SECRET_KEY": "s" * 40, "ZHUQI_METRICS_TOKEN": "m" * 32,
+             "HTTP_PORT": "8080"}
     resolved = {k: interpolate(str(v), given) for k, v in environment.items()}
     assert resolved["ZHUQI_DATABASE_URL"] == "postgresql+psycopg://zhuqi:pw@postgres:5432/zhuqi"
     assert resolved["ZHUQI_PUBLIC_BASE_URL"] == "http://localhost:8080"
