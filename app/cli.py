@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+import app.models  # noqa: F401  # every table in the metadata before a mapper configures (appeal.visit_id -> visit)
 from app.config import Env, get_settings
 from app.db import make_engine, session_for
 from app.deps import system_clock

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
+import app.models  # noqa: F401  # every table in the metadata before a mapper configures (appeal.visit_id -> visit)
 from app.accounts import service as accounts
 from app.accounts.router import auth_router
 from app.accounts.router import router as accounts_router

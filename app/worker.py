@@ -16,6 +16,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
+import app.models  # noqa: F401  # every table in the metadata before a mapper configures (appeal.visit_id -> visit)
 from app.config import Settings
 from app.deps import system_clock
 
