@@ -51,6 +51,16 @@ class Settings(BaseSettings):
     dingtalk_api_base: str = "https://api.dingtalk.com"
     dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
     dingtalk_corp_id: str = ""  # the org's corpId, for dd.requestAuthCode on the liaison page (H5 免登)
+    # DingTalk as the liaison's workplace (DESIGN §14, docs/dingtalk.md): work notices, to-dos and cards are on
+    # when the app's AgentId is set (with APP_KEY/APP_SECRET); cards also need the card platform's template id.
+    dingtalk_agent_id: int | None = None
+    dingtalk_robot_code: str = ""  # the app robot's code; empty: the app key (an internal app's robot)
+    dingtalk_card_template_id: str = ""
+    dingtalk_card_route_key: str = "zhuqi"  # callbackRouteKey registered for /api/v1/callbacks/dingtalk/card
+    dingtalk_notice_daily_budget: int = Field(default=450, ge=2, le=500)  # per user and China day; vendor: 500
+    # http: DingTalk calls our public callback URLs; stream: `zhuqi worker` holds DingTalk's Stream connection.
+    dingtalk_mode: Literal["http", "stream"] = "http"
+    dingtalk_stream_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
     webhook_allowed_hosts: str = ""
     allow_loopback_webhooks: bool = False

@@ -34,6 +34,7 @@ from app.core import docs, metrics, refcache
 from app.core.logging import configure_logging
 from app.db import make_engine
 from app.deps import system_clock
+from app.dingtalk import setup as dingtalk_setup
 from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
@@ -100,6 +101,7 @@ def create_app(
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
     links.configure(settings)
     READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
+    dingtalk_setup.install(settings)  # DingTalk workplace: timeline subscriber, Stream readiness (DESIGN §14)
     install_error_handlers(app)
     configure_logging(settings.effective_log_format)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
