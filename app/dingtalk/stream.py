@@ -75,11 +75,11 @@ class _Handler(dingtalk_stream.CallbackHandler):  # type: ignore[misc]
 
 class StreamRunner:
     def __init__(self, engine: Engine, settings: Settings, *, clock: Callable[[], datetime] = system_clock,
-                 http: httpx.Client | None = None, open_url: str | None = None) -> None:
+                 open_url: str | None = None, webhook_http: httpx.Client | None = None) -> None:
         self.engine, self.settings, self.clock = engine, settings, clock
-        self.http = http or httpx.Client(follow_redirects=False)
+        self.http = httpx.Client(follow_redirects=False)
         self.open_url = open_url or f"{settings.dingtalk_api_base.rstrip('/')}/v1.0/gateway/connections/open"
-        self.reply = inbound.session_webhook_poster(self.http, settings.dingtalk_oapi_base)
+        self.reply = inbound.session_webhook_poster(webhook_http or self.http, settings.dingtalk_oapi_base)
         self.owner = default_owner()
         self.connects = 0
         self.client: _Client | None = None
