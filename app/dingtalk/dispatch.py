@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
@@ -158,6 +159,18 @@ def _ack(session: Session, run: _Run, row: DingTalkOp, error: DingTalkError | Ex
     return False
 
 
+def _attempt(call: Callable[[], Any], what: str) -> tuple[Any, Exception | None]:
+    """The call's result, or the exception to settle the attempt with: a bug (or bad data) is logged and
+    ends the row like a permanent vendor error, never the whole round."""
+    try:
+        return call(), None
+    except DingTalkError as exc:
+        return None, exc
+    except Exception as exc:  # logged here, settled by _ack
+        log.exception("DingTalk call %s failed unexpectedly", what)
+        return None, exc
+
+
 def _release(session: Session, run: _Run, row: DingTalkOp, at: datetime) -> None:
     """Back to the queue without spending an attempt (waiting for another row)."""
     session.exec(_fenced(row, run.owner, row.attempts, next_attempt_at=at, lease_owner=None))
@@ -167,7 +180,7 @@ def _release(session: Session, run: _Run, row: DingTalkOp, at: datetime) -> None
 def _spend(session: Session, userid: str, now: datetime, budget: int) -> bool:
     """Takes one of the user's sends today, under the row's lock; False when the budget is spent."""
     day = plan.china_day(now)
-    insert = (sa.dialects.postgresql.insert if is_postgres(session) else sa.dialects.sqlite.insert)
+    insert = postgresql.insert if is_postgres(session) else sqlite.insert
     session.exec(insert(DingTalkNoticeDay).values(userid=userid, day=day, sends=0)  # type: ignore[call-overload]
                  .on_conflict_do_nothing())
     row = session.exec(select(DingTalkNoticeDay).where(DingTalkNoticeDay.userid == userid,
@@ -196,11 +209,8 @@ def _send_notices(run: _Run, group: list[DingTalkOp]) -> int:
         session.commit()
     if not taken:
         return 0
-    error: Exception | None = None
-    try:
-        run.workplace.send_work_notification([r.userid or "" for r in taken], group[0].payload["msg"])
-    except Exception as exc:  # DingTalkError, or a bug: settled below, never a crash of the round
-        error = exc
+    _, error = _attempt(lambda: run.workplace.send_work_notification([r.userid or "" for r in taken],
+                                                                     group[0].payload["msg"]), "notice")
     with session_for(run.engine) as session:
         sent = sum(_ack(session, run, row, error) for row in taken)
         session.commit()
@@ -221,11 +231,7 @@ def _send_digest(run: _Run, rows: list[DingTalkOp]) -> int:
         return 0
     msg = plan.digest([r.payload["msg"] for r in taken],
                       day_label=plan.china_day(run.now).isoformat())
-    error: Exception | None = None
-    try:
-        run.workplace.send_work_notification([userid], msg)
-    except Exception as exc:
-        error = exc
+    _, error = _attempt(lambda: run.workplace.send_work_notification([userid], msg), "digest")
     with session_for(run.engine) as session:
         done = [_ack(session, run, row, error, status=OpStatus.digested) for row in taken]
         session.commit()
@@ -278,14 +284,7 @@ def _run_op(run: _Run, row: DingTalkOp) -> int:
             session.rollback()
             return 0
         session.commit()
-    error: Exception | None = None
-    result: Any = None
-    try:
-        result = _call(run, row, todo, card)
-    except Exception as exc:
-        if not isinstance(exc, DingTalkError):
-            log.exception("DingTalk %s %s failed unexpectedly", row.kind, row.dedupe_key)
-        error = exc
+    result, error = _attempt(lambda: _call(run, row, todo, card), row.dedupe_key)
     with session_for(run.engine) as session:
         ok = _ack(session, run, row, error)
         if ok:

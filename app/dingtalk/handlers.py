@@ -90,7 +90,7 @@ def _facts(session: Session, appeal: Appeal, owner: Unit, now: datetime) -> plan
 
 def _users(session: Session, unit_id: int, roles: frozenset[Role] | set[Role]) -> list[str]:
     rows = session.exec(select(User.dingtalk_userid).where(
-        User.unit_id == unit_id, col(User.role).in_([str(r) for r in roles]), User.active == True,  # noqa: E712
+        User.unit_id == unit_id, col(User.role).in_([str(r) for r in roles]), User.active == True,
         col(User.dingtalk_userid).is_not(None)).order_by(col(User.id))).all()
     return [r for r in rows if r]
 
@@ -104,7 +104,7 @@ def _expected_to_act(session: Session, appeal: Appeal) -> list[str]:
     people = _liaisons(session, appeal.unit_id)
     paired = session.exec(select(User.dingtalk_userid).join(Pairing, col(Pairing.user_id) == User.id).where(
         Pairing.enterprise_id == appeal.enterprise_id, col(Pairing.ended_at).is_(None),
-        User.active == True)).first()  # noqa: E712
+        User.active == True)).first()
     return list(dict.fromkeys([*people, *([paired] if paired else [])]))
 
 
