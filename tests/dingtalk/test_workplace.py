@@ -188,3 +188,41 @@ def test_nothing_is_written_when_the_app_is_not_configured(client, keys, db):
     handlers.configure(Settings())
     file_appeal(client, keys)
     assert read(db, select(func.count()).select_from(DingTalkOp)) == [0]
+
+
+def test_the_paired_liaison_is_told_too_and_an_extension_is_a_todo_for_the_admin_above(client, keys, clock, db,
+                                                                                      settings, fake, session):
+    from app.auth.models import User
+    from app.enterprises.models import Enterprise
+    from app.pairing.models import Pairing
+    from tests.helpers import XIXI_ENTERPRISE
+
+    lina = session.exec(select(User).where(User.dingtalk_userid == "lina02")).one()
+    enterprise = session.exec(select(Enterprise).where(Enterprise.uscc == XIXI_ENTERPRISE)).one()
+    xihu = session.exec(select(Unit).where(Unit.code == "330106")).one()
+    session.add(Pairing(enterprise_id=enterprise.id, user_id=lina.id, unit_id=lina.unit_id, started_at=clock.now,
+                        started_by="测试"))
+    session.add(User(name="周主任", role="district_admin", unit_id=xihu.id, dingtalk_userid="xihu01",
+                     created_at=clock.now))
+    session.commit()
+    session.close()
+    fake.add_user("xihu01", name="周主任")
+    place = workplace(fake, clock)
+    filed = file_appeal(client, keys)
+    dispatch_round(db, settings, clock, place)
+    assert len(fake.received["wangxm01"]) == len(fake.received["lina02"]) == 1  # one call for both
+    assert [t["subject"] for t in fake.todos.values()] == [f"签收诉求 {filed['number']}"]  # the street signs
+
+    base = f"/api/v1/appeals/{filed['id']}/actions"
+    assert client.post(f"{base}/sign", json={}, headers=keys["xixi_liaison"]).status_code == 200
+    asked = client.post(f"{base}/extend", json={"days": 3, "reason": "需协调供电公司现场勘查"},
+                        headers=keys["xixi_liaison"])
+    assert asked.status_code == 200, asked.text
+    dispatch_round(db, settings, clock, place)
+    extension = {k: t for k, t in fake.todos.items() if k[0] == "union-xihu01"}
+    [(key, task)] = extension.items()
+    assert task["subject"] == f"审批延期申请 {filed['number']}" and task["done"] is False
+    decided = client.post(f"{base}/extend", json={"decision": "approve"}, headers=keys["xihu"])
+    assert decided.status_code == 200, decided.text
+    dispatch_round(db, settings, clock, place)
+    assert fake.todos[key]["done"] is True and all(t["done"] for t in fake.todos.values())
