@@ -88,6 +88,7 @@ def dispatch_due(engine: Engine, settings: Settings, now: datetime, *, workplace
     """One round; returns how many rows reached DingTalk. Safe with any number of workers."""
     run = _Run(engine, settings, workplace, owner or default_owner(),
                timedelta(seconds=settings.dispatch_lease_seconds), now, rand)
+    _register_card_callback(run)
     with session_for(engine) as session:
         rows = _claim(session, run, limit)
     done = 0
@@ -105,6 +106,29 @@ def dispatch_due(engine: Engine, settings: Settings, now: datetime, *, workplace
         if row.kind != OpKind.notice:
             done += _run_op(run, row)
     return done
+
+
+_registered: set[tuple[int, str, str]] = set()
+CARD_CALLBACK_PATH = "/api/v1/callbacks/dingtalk/card"
+
+
+def _register_card_callback(run: _Run) -> None:
+    """HTTP mode with cards: tell DingTalk our card-callback URL and key once per process (forceUpdate, so a
+    changed public URL or secret takes effect on the next start). Failing, it is tried again next round."""
+    s = run.settings
+    secret = s.dingtalk_card_api_secret.get_secret_value()
+    if s.dingtalk_mode != "http" or not s.dingtalk_card_template_id or not secret:
+        return
+    url = s.public_base_url.rstrip("/") + CARD_CALLBACK_PATH
+    key = (id(run.workplace), s.dingtalk_card_route_key, url)
+    if key in _registered:
+        return
+    try:
+        run.workplace.register_card_callback(s.dingtalk_card_route_key, url, secret)
+    except DingTalkError as exc:
+        log.warning("registering the card callback failed (%s); retrying next round", exc.judgement.code)
+        return
+    _registered.add(key)
 
 
 def _claim(session: Session, run: _Run, limit: int) -> list[DingTalkOp]:

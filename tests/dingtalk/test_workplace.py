@@ -49,8 +49,6 @@ def fake(clock) -> FakeDingTalkApp:  # type: ignore[no-untyped-def]
     fake = FakeDingTalkApp(clock=lambda: clock.now.timestamp())
     fake.add_user("wangxm01", name="王晓明")
     fake.add_user("lina02", name="李娜")
-    fake.card_callbacks["zhuqi"] = {"callbackRouteKey": "zhuqi", "apiSecret": CARD_SECRET,
-                                    "callbackUrl": "https://zhuqi.example.gov.cn" + CARD_URL}
     return fake
 
 
@@ -151,6 +149,7 @@ def test_a_card_click_signs_and_updates_the_card_another_street_changes_nothing(
     place = workplace(fake, clock)
     filed = file_appeal(client, keys)
     dispatch_round(db, settings, clock, place)
+    assert fake.card_callbacks["zhuqi"]["callbackUrl"] == "https://zhuqi.example.gov.cn" + CARD_URL  # registered
     [card] = fake.cards.values()
     assert card.open_space_id == f"dtv1.card//IM_GROUP.{GROUP}" and card.callback_type == "HTTP"
     assert card.public["number"] == filed["number"] and card.public["status_text"] == "待签收"
