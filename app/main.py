@@ -35,6 +35,7 @@ from app.core.logging import configure_logging
 from app.db import make_engine
 from app.deps import system_clock
 from app.dingtalk import setup as dingtalk_setup
+from app.dingtalk.router import router as dingtalk_router
 from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
@@ -111,6 +112,7 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(router)
+    app.include_router(dingtalk_router)
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")

@@ -15,10 +15,10 @@ from sqlmodel import func, select
 from app.appeals.models import Appeal, AppealEvent
 from app.dingtalk import dispatch, handlers
 from app.dingtalk.client import DingTalkApi
-from app.dingtalk.models import DingTalkGroup, DingTalkNoticeDay, DingTalkOp, DingTalkTodo, DingTalkUnionId
+from app.dingtalk.models import DingTalkNoticeDay, DingTalkOp, DingTalkTodo, DingTalkUnionId
 from app.units.models import Unit
 from tests.fakes.dingtalk_app import FakeDingTalkApp
-from tests.helpers import appeal_body
+from tests.helpers import appeal_body, assert_problem
 
 pytestmark = pytest.mark.db
 
@@ -141,11 +141,10 @@ def test_a_todo_created_on_arrival_is_done_after_signing(client, keys, clock, db
 
 
 def test_a_card_click_signs_and_updates_the_card_another_street_changes_nothing(client, keys, clock, db, settings,
-                                                                                fake, session):
-    xixi = session.exec(select(Unit).where(Unit.code == "330106012")).one()
-    session.add(DingTalkGroup(unit_id=xixi.id, open_conversation_id=GROUP, created_at=clock.now))
-    session.commit()
-    session.close()
+                                                                                fake):
+    group = client.put("/api/v1/units/330106012/dingtalk-group", json={"open_conversation_id": GROUP},
+                       headers=keys["xixi_admin"])
+    assert group.status_code == 200 and group.json()["open_conversation_id"] == GROUP, group.text
     place = workplace(fake, clock)
     filed = file_appeal(client, keys)
     dispatch_round(db, settings, clock, place)
@@ -225,3 +224,17 @@ def test_the_paired_liaison_is_told_too_and_an_extension_is_a_todo_for_the_admin
     assert decided.status_code == 200, decided.text
     dispatch_round(db, settings, clock, place)
     assert fake.todos[key]["done"] is True and all(t["done"] for t in fake.todos.values())
+
+
+def test_a_units_group_is_set_by_its_admins_only(client, keys):
+    url = "/api/v1/units/330106012/dingtalk-group"
+    assert_problem(client.get(url, headers=keys["xixi_admin"]), 404)
+    assert_problem(client.put(url, json={"open_conversation_id": "https://evil"}, headers=keys["xixi_admin"]), 422,
+                   field="open_conversation_id")
+    assert_problem(client.put(url, json={"open_conversation_id": GROUP, "x": 1}, headers=keys["xixi_admin"]), 422)
+    assert_problem(client.put(url, json={"open_conversation_id": GROUP}, headers=keys["hushu_admin"]), 404)
+    assert_problem(client.put(url, json={"open_conversation_id": GROUP}, headers=keys["xixi_liaison"]), 403)
+    assert client.put(url, json={"open_conversation_id": GROUP}, headers=keys["xihu"]).status_code == 200
+    assert client.get(url, headers=keys["xixi_admin"]).json()["open_conversation_id"] == GROUP
+    assert client.delete(url, headers=keys["xixi_admin"]).status_code == 200
+    assert_problem(client.get(url, headers=keys["xixi_admin"]), 404)
