@@ -80,7 +80,27 @@ def run_job(engine: Engine, settings: Settings, now: datetime) -> int:
     """The worker's job (app.worker.registered_jobs); nothing to do unless the DingTalk app is configured."""
     if not enabled(settings):
         return 0
+    prune(engine, now)
     return dispatch_due(engine, settings, now, workplace=workplace_for(settings))
+
+
+KEEP_DONE = timedelta(days=30)  # finished rows stay this long for "what did DingTalk get" questions
+_FINISHED = (OpStatus.sent, OpStatus.digested, OpStatus.cancelled, OpStatus.dead)
+_pruned: dict[int, datetime] = {}
+
+
+def prune(engine: Engine, now: datetime, *, every: timedelta = timedelta(hours=1)) -> int:
+    """Deletes finished rows older than KEEP_DONE and past days' budget counters, at most once an hour."""
+    last = _pruned.get(id(engine))
+    if last is not None and now - last < every:
+        return 0
+    _pruned[id(engine)] = now
+    with session_for(engine) as session:
+        gone = session.exec(sa.delete(DingTalkOp).where(col(DingTalkOp.status).in_(_FINISHED),
+                                                        col(DingTalkOp.created_at) < now - KEEP_DONE))
+        session.exec(sa.delete(DingTalkNoticeDay).where(col(DingTalkNoticeDay.day) < plan.china_day(now)))
+        session.commit()
+    return int(gone.rowcount or 0)
 
 
 def dispatch_due(engine: Engine, settings: Settings, now: datetime, *, workplace: DingTalkWorkplace,

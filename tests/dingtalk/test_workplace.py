@@ -238,3 +238,13 @@ def test_a_units_group_is_set_by_its_admins_only(client, keys):
     assert client.get(url, headers=keys["xixi_admin"]).json()["open_conversation_id"] == GROUP
     assert client.delete(url, headers=keys["xixi_admin"]).status_code == 200
     assert_problem(client.get(url, headers=keys["xixi_admin"]), 404)
+
+
+def test_finished_rows_and_past_budget_days_are_pruned(client, keys, clock, db, settings, fake):
+    file_appeal(client, keys)
+    dispatch_round(db, settings, clock, workplace(fake, clock))
+    assert read(db, select(func.count()).select_from(DingTalkNoticeDay)) == [1]
+    clock.advance(days=31)
+    assert dispatch.prune(db, clock.now) == 2  # the notice and the to-do; nothing else had finished
+    assert read(db, select(func.count()).select_from(DingTalkNoticeDay)) == [0]
+    assert dispatch.prune(db, clock.now) == 0  # at most once an hour
