@@ -20,6 +20,12 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[2]
 
 
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
 def test_zhuqi_worker_holds_the_stream_connection(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'zhuqi.db'}"
     env = {**os.environ, "PYTHONPATH": str(REPO), "ZHUQI_DATABASE_URL": db, "ZHUQI_ENV": "test",
@@ -31,9 +37,7 @@ def test_zhuqi_worker_holds_the_stream_connection(tmp_path: Path) -> None:
 
     async def scenario(gateway: FakeStreamGateway) -> None:
         env["ZHUQI_DINGTALK_API_BASE"] = gateway.open_url.removesuffix("/v1.0/gateway/connections/open")
-        with open(log, "wb") as out:
-            worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=REPO, env=env, stdout=out,
-                                      stderr=subprocess.STDOUT)
+        worker = await asyncio.to_thread(start_worker, env, log)
         try:
             await gateway.wait_connected(timeout=60)
             message = {"msgId": "msgW1", "msgtype": "text", "text": {"content": " 帮助"}, "senderStaffId": "nobody",
