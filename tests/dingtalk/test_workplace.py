@@ -248,3 +248,26 @@ def test_finished_rows_and_past_budget_days_are_pruned(client, keys, clock, db, 
     assert dispatch.prune(db, clock.now) == 2  # the notice and the to-do; nothing else had finished
     assert read(db, select(func.count()).select_from(DingTalkNoticeDay)) == [0]
     assert dispatch.prune(db, clock.now) == 0  # at most once an hour
+
+
+def test_an_escalation_moves_the_sign_todo_to_the_district_which_signs_through_its_admins(
+        client, keys, clock, db, settings, fake, session):
+    from app.auth.models import User
+
+    xihu = session.exec(select(Unit).where(Unit.code == "330106")).one()
+    session.add(User(name="周主任", role="district_admin", unit_id=xihu.id, dingtalk_userid="xihu01",
+                     created_at=clock.now))
+    session.commit()
+    session.close()
+    fake.add_user("xihu01", name="周主任")
+    place = workplace(fake, clock)
+    filed = file_appeal(client, keys)
+    dispatch_round(db, settings, clock, place)
+    up = client.post(f"/api/v1/appeals/{filed['id']}/actions/escalate", json={"reason": "涉及区级审批权限"},
+                     headers=keys["xixi_admin"])
+    assert up.status_code == 200, up.text
+    dispatch_round(db, settings, clock, place)
+    todos = {k[0]: t for k, t in fake.todos.items()}
+    assert todos["union-wangxm01"]["done"] is True  # the street's step is over
+    assert todos["union-xihu01"]["done"] is False and todos["union-xihu01"]["subject"].startswith("签收诉求")
+    assert "诉求已提级" in fake.texts_received("xihu01")[0]
