@@ -271,3 +271,16 @@ def test_an_escalation_moves_the_sign_todo_to_the_district_which_signs_through_i
     assert todos["union-wangxm01"]["done"] is True  # the street's step is over
     assert todos["union-xihu01"]["done"] is False and todos["union-xihu01"]["subject"].startswith("签收诉求")
     assert "诉求已提级" in fake.texts_received("xihu01")[0]
+
+
+def test_a_token_dingtalk_revoked_early_is_refreshed_and_the_notice_still_goes(client, keys, clock, db, settings,
+                                                                               fake):
+    place = workplace(fake, clock)
+    file_appeal(client, keys)
+    dispatch_round(db, settings, clock, place)
+    fake.expire_tokens()  # the next topapi call answers errcode 88 / sub_code 40014
+    clock.advance(minutes=1)
+    file_appeal(client, keys)
+    dispatch_round(db, settings, clock, place)
+    assert len(fake.received["wangxm01"]) == 2 and fake.tokens_issued == 2
+    assert {op.status for op in read(db, select(DingTalkOp))} == {"sent"}
