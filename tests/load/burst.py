@@ -1,5 +1,6 @@
-"""A burst client: N connections opened first, then one request on each sent at the same instant; each latency
-runs from that instant to the response's last byte. Plain asyncio streams keep the client cheap (it shares two
+"""A burst client: N connections opened first, then one request on each sent at the same instant (and with
+`rounds` > 1 the next one on a connection as soon as its answer arrived); a latency runs from the moment its
+request was sent (for the first round: the burst's start) to the response's last byte. Plain asyncio streams keep the client cheap (it shares two
 cores with the server and PostgreSQL); httpx's pool costs more than the server under 200 connections.
 Shared by tests/load/test_burst.py and bench/bench_burst.py."""
 
@@ -53,6 +54,10 @@ class Burst:
         return Counter(r.status for r in self.replies)
 
     @property
+    def per_second(self) -> float:
+        return len(self.replies) / self.seconds if self.seconds else 0.0
+
+    @property
     def server_errors(self) -> int:
         return sum(1 for r in self.replies if r.status >= 500)
 
@@ -89,24 +94,27 @@ async def _read(reader: asyncio.StreamReader) -> Reply:
     return Reply(status, headers, body)
 
 
-async def _burst(host: str, port: int, calls: list[Call], timeout: float) -> Burst:
+async def _burst(host: str, port: int, calls: list[Call], connections: int, timeout: float) -> Burst:
     loop = asyncio.get_running_loop()
-    streams = await asyncio.gather(*(asyncio.open_connection(host, port) for _ in calls))
+    streams = await asyncio.gather(*(asyncio.open_connection(host, port) for _ in range(connections)))
     payloads = [c.encode(f"{host}:{port}") for c in calls]
+    rounds = len(payloads) // connections
     replies: list[Reply] = []
     latencies: list[float] = []
     errors: list[str] = []
     timeouts = 0
     start = loop.time()
 
-    async def one(stream: tuple[asyncio.StreamReader, asyncio.StreamWriter], payload: bytes) -> None:
+    async def one(stream: tuple[asyncio.StreamReader, asyncio.StreamWriter], mine: list[bytes]) -> None:
         nonlocal timeouts
         reader, writer = stream
         try:
-            writer.write(payload)
-            reply = await asyncio.wait_for(_read(reader), timeout)
-            latencies.append((loop.time() - start) * 1000)
-            replies.append(reply)
+            for payload in mine:
+                sent = loop.time()
+                writer.write(payload)
+                reply = await asyncio.wait_for(_read(reader), timeout)
+                latencies.append((loop.time() - sent) * 1000)
+                replies.append(reply)
         except TimeoutError:
             timeouts += 1
         except (OSError, asyncio.IncompleteReadError, ValueError) as exc:
@@ -114,12 +122,15 @@ async def _burst(host: str, port: int, calls: list[Call], timeout: float) -> Bur
         finally:
             writer.close()
 
-    await asyncio.gather(*(one(s, p) for s, p in zip(streams, payloads, strict=True)))
-    return Burst(len(calls), replies, latencies, timeouts, errors, loop.time() - start)
+    await asyncio.gather(*(one(stream, payloads[i * rounds:(i + 1) * rounds]) for i, stream in enumerate(streams)))
+    return Burst(connections, replies, latencies, timeouts, errors, loop.time() - start)
 
 
-def burst(base_url: str, call: Call | list[Call], connections: int, *, timeout: float = 30.0) -> Burst:
-    """`connections` requests at once (the same `call` on each, or one of `call[i % len]`)."""
+def burst(base_url: str, call: Call | list[Call], connections: int, *, rounds: int = 1,
+          timeout: float = 30.0) -> Burst:
+    """`connections` connections, each sending `rounds` requests one after the other: the same `call` every time,
+    or the calls of the list in turn (connection i sends calls i*rounds … i*rounds+rounds-1, cyclically)."""
     host, _, port = base_url.split("://", 1)[1].rstrip("/").partition(":")
-    calls = [call] * connections if isinstance(call, Call) else [call[i % len(call)] for i in range(connections)]
-    return asyncio.run(_burst(host, int(port or 80), calls, timeout))
+    total = connections * rounds
+    calls = [call] * total if isinstance(call, Call) else [call[i % len(call)] for i in range(total)]
+    return asyncio.run(_burst(host, int(port or 80), calls, connections, timeout))
