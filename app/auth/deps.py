@@ -55,19 +55,21 @@ async def get_any_principal(request: Request, session: SessionDep, _: Credential
 
 # Uncached tokens being read right now, per event loop (one per API process): a burst of 200 requests with one
 # new key — valid or invented — makes one query, not 200 thread hops queueing for connections.
-_in_flight: dict[str, asyncio.Future[Principal]] = {}
+_in_flight: dict[tuple[int, str], asyncio.Future[Principal]] = {}
 
 
 async def _authenticate_once(request: Request, session: Session, token: str) -> Principal:
-    while (pending := _in_flight.get(token)) is not None:
+    loop = asyncio.get_running_loop()
+    flight = (id(loop), token)  # futures belong to their loop (tests run several apps in one process)
+    while (pending := _in_flight.get(flight)) is not None:
         try:
             return await asyncio.shield(pending)
         except asyncio.CancelledError:
             if not pending.cancelled():
                 raise  # this request was cancelled
             # the request reading it was cancelled: read it ourselves
-    pending = asyncio.get_running_loop().create_future()
-    _in_flight[token] = pending
+    pending = loop.create_future()
+    _in_flight[flight] = pending
     try:
         principal = await run_in_threadpool(_authenticate, request, session, token)
     except BaseException as exc:
@@ -80,7 +82,7 @@ async def _authenticate_once(request: Request, session: Session, token: str) -> 
         pending.set_result(principal)
         return principal
     finally:
-        del _in_flight[token]
+        del _in_flight[flight]
         if pending.done() and not pending.cancelled():
             pending.exception()  # retrieved: no "exception was never retrieved" when nobody else waited
 

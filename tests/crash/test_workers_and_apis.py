@@ -69,6 +69,15 @@ def _file_in_the_past(crash_db, count: int, *, ago: timedelta, sign: bool) -> li
     return ids
 
 
+def _wait_until_started(procs, count: int, timeout: float = 120) -> None:  # type: ignore[no-untyped-def]
+    """The traffic runs while both workers are up: on a loaded machine (two shared cores) a worker's start-up
+    (imports, migrate) took longer than the whole run, and SIGTERM then found it before its handler (exit -15)."""
+    deadline = time.monotonic() + timeout
+    while sum("worker started" in p.read_text(errors="replace") for p in procs.logs.glob("worker-*.log")) < count:
+        assert time.monotonic() < deadline, procs.log_text()
+        time.sleep(0.5)
+
+
 def test_two_workers_two_apis_mixed_traffic(crash_db, procs):
     _, first = procs.api(crash_db)
     with httpx.Client(base_url=first, headers=crash_db.headers("city")) as http:
@@ -79,6 +88,7 @@ def test_two_workers_two_apis_mixed_traffic(crash_db, procs):
     overdue = _file_in_the_past(crash_db, 45, ago=timedelta(seconds=110), sign=True)  # resolve due in ~10 s
     _, second = procs.api(crash_db)
     workers = [procs.worker(crash_db, ZHUQI_SWEEP_INTERVAL_SECONDS="1") for _ in range(2)]
+    _wait_until_started(procs, len(workers))
 
     ids = list(unanswered + overdue)
     lock = threading.Lock()
