@@ -20,8 +20,11 @@ CONCURRENT = 60  # more than anyio's 40 threads: before the fix, every thread wa
 
 
 @pytest.fixture
-def one_connection_app(database_url, db, settings, clock):  # type: ignore[no-untyped-def]
-    engine = make_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=0.5)
+def one_connection_app(request, database_url, db, settings, clock):  # type: ignore[no-untyped-def]
+    # The wait for the connection: long enough for a queue of 60 requests on a loaded machine, unless a test
+    # wants the pool exhausted (before the fix, the queue never moved: every wait ran out).
+    timeout = getattr(request, "param", 20.0)
+    engine = make_engine(database_url, pool_size=1, max_overflow=0, pool_timeout=timeout)
     yield create_app(settings, engine=engine, clock=clock)
     engine.dispose()
 
@@ -51,6 +54,7 @@ def test_a_refused_key_is_answered_without_a_connection(one_connection_app):
     assert (again.status_code, malformed.status_code) == (401, 401)
 
 
+@pytest.mark.parametrize("one_connection_app", [0.3], indirect=True)
 def test_an_exhausted_pool_answers_503_with_retry_after_at_once(one_connection_app, keys):
     with one_connection_app.state.engine.connect():
         response = _gather(one_connection_app, [("GET", "/api/v1/appeals", keys["city"])])[0]
