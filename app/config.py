@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # Reference data and API keys are reused in a process for this long (app.core.refcache); 0 turns it off.
     cache_seconds: float = Field(default=5.0, ge=0, le=300)
     db_wait_seconds: float = 60.0  # `zhuqi serve`/`worker` wait this long for the database at start-up, then exit 1
+    # Connections per process (PostgreSQL): the pool, what it may open beyond it under a burst, and how long a
+    # request waits for one before it is answered 503 + Retry-After (app.core.overload). The arithmetic against
+    # max_connections: docs/decisions.md, "Connection discipline".
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576
