@@ -37,6 +37,7 @@ from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
+from app.notifications import revisits as revisit_notices
 from app.pages import web as pages_web
 from app.pages.dash_router import router as dashboard_router
 from app.pages.router import router as pages_router
@@ -44,6 +45,7 @@ from app.sla.router import router as sla_router
 from app.problems.router import router as problems_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
+from app.visits.router import router as visits_router
 
 log = logging.getLogger("app")
 
@@ -109,6 +111,8 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(router)
+    app.include_router(visits_router)
+    revisit_notices.register()
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")
