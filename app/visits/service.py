@@ -272,6 +272,13 @@ def list_visits(session: Session, principal: Principal, filters: VisitFilters, *
     return list(session.exec(query.order_by(*order).limit(limit)).all())
 
 
+def check_filters(session: Session, principal: Principal, filters: VisitFilters) -> None:
+    """A bad filter is a problem answer, not a file: checked before a streamed export starts. Ends the read
+    transaction, so the stream's own session can begin (SQLite takes its lock per transaction)."""
+    _filtered(session, principal, filters)
+    session.rollback()
+
+
 EXPORT_PAGE = 500
 EXPORT_MAX_ROWS = 50_000  # a ledger bigger than this is asked for by period, not in one file
 
