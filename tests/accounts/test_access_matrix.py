@@ -261,6 +261,16 @@ POLICY: dict[tuple[str, str], Case] = {
                                                body=lambda w, r: {"name": "王晓明"}),
     ("POST", "/api/v1/users/{user_id}/api-keys"): Case(ADMIN_ON_XIXI_201,
                                                        params=lambda w: {"user_id": w.liaison_user_id}),
+    # 走访台账 (DESIGN §11). The matrix's staff keys are bound to no user: nobody to name as the visitor → 403.
+    ("POST", "/api/v1/visits"): Case(expect(), body=lambda w, r: {
+        "enterprise_uscc": XIXI_ENTERPRISE, "visited_on": "2026-03-01", "mode": "on_site", "summary": "例行走访"}),
+    ("GET", "/api/v1/visits"): Case(STAFF_READ),
+    ("GET", "/api/v1/visits/export.csv"): Case(STAFF_READ),
+    ("GET", "/api/v1/visits/export.xlsx"): Case(STAFF_READ),
+    ("GET", "/api/v1/visits/{visit_id}"): Case(expect(gongshu_admin=404, xixi_liaison=404, city=404),
+                                               params=lambda w: {"visit_id": 2_000_000}),
+    ("GET", "/api/v1/enterprises/{uscc}/visits"): Case(expect(gongshu_admin=404, xixi_liaison=200, city=200),
+                                                       params=lambda w: {"uscc": XIXI_ENTERPRISE}),
 }
 
 
