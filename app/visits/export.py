@@ -76,9 +76,13 @@ def xlsx_bytes(rows: Iterable[Sequence[Sequence[str | int]]]) -> bytes:
     sheet = book.create_sheet("走访台账")
     sheet.freeze_panes = "A2"
     sheet.append(list(HEADERS))
-    for page in rows:
-        for values in page:
-            sheet.append(list(values))
+    try:
+        for page in rows:
+            for values in page:
+                sheet.append(list(values))
+    except BaseException:
+        book.close()  # the half-written sheet's temporary file, not left for the garbage collector
+        raise
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -134,6 +134,7 @@ def export_xlsx(session: SessionDep, principal: StaffDep, now: NowDep, unit: Uni
                 to: ToFilter = None) -> Response:
     """导出走访台账 Excel（xlsx），筛选条件与列同 CSV。"""
     filters = _filters(unit, enterprise, liaison, from_, to)
+    service.check_filters(session, principal, filters)
     content = export.xlsx_bytes(_export_rows(session, principal, filters))
     name = f"走访台账-{service.today_in_shanghai(now).isoformat()}.xlsx"
     return Response(content, media_type=XLSX, headers={"Content-Disposition": _disposition(name)})
