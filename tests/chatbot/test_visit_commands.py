@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlmodel import func, select
+from sqlmodel import select
 
 from app.enterprises.models import Enterprise
 from app.enterprises.uscc import make_uscc

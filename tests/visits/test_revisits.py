@@ -64,7 +64,7 @@ def test_a_second_worker_finds_it_sent(people, client, session, clock):
     client.post("/api/v1/visits", json=visit_body(XIXI_ENTERPRISE, revisit_on="2026-03-03"), headers=people["wang"])
     later = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
     heard: list[RevisitDue] = []
-    listener = lambda _s, e: heard.append(e)  # noqa: E731
+    listener = lambda _s, e: heard.append(e)
     events.subscribe(RevisitDue, listener)
     try:
         from sqlmodel import Session
