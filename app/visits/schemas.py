@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +25,7 @@ class VisitAppealIn(BaseModel):
     title: Title
     description: LongText
     category: Category
+    source: Literal["visit"] | None = Field(default=None, description="可省略；走访收集的诉求来源总是 visit")
     impact: ImpactIn = Field(default_factory=ImpactIn)
     attachment_ids: list[RowId] = Field(default_factory=list, max_length=9)
 

@@ -183,7 +183,8 @@ def add_visit(session: Session, principal: Principal, data: VisitCreate, *, now:
     session.add(visit)
     session.flush()  # the appeals point at it
     for index, raised in enumerate(data.appeals):
-        body = AppealCreate(**raised.model_dump(), enterprise_uscc=enterprise.uscc, source=Source.visit)
+        body = AppealCreate(**raised.model_dump(exclude={"source"}), enterprise_uscc=enterprise.uscc,
+                            source=Source.visit)
         try:
             appeals.file_appeal(session, principal, body, enterprise=enterprise, street=street, now=now,
                                 source=Source.visit, visit_id=visit.id, via=via)

@@ -18,7 +18,8 @@ def counts(session) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 
 
 def test_a_visit_and_the_appeals_it_raised_are_recorded_together(client, people, session):
-    body = visit_body(XIXI_ENTERPRISE, appeals=[raised(), raised("数控车床熟练工招聘困难", category="labour")],
+    body = visit_body(XIXI_ENTERPRISE, appeals=[raised(), raised("数控车床熟练工招聘困难", category="labour",
+                                                                 source="visit")],
                       participant_user_ids=[people.ids["xixi_admin_user"]], revisit_on="2026-04-01")
     response = client.post("/api/v1/visits", json=body, headers=people["wang"])
     assert response.status_code == 201, response.text
@@ -72,6 +73,9 @@ def test_bad_input_is_a_chinese_problem_naming_the_field_and_writes_nothing(clie
         (visit_body(XIXI_ENTERPRISE, revisit_on="2026-02-01"), "body.revisit_on", None),
         (visit_body(XIXI_ENTERPRISE, revisit_on="2028-01-01"), "body.revisit_on", "超过一年"),
         (visit_body(XIXI_ENTERPRISE, extra="x"), "body.extra", None),
+        (visit_body(XIXI_ENTERPRISE, appeals=[raised(source="hotline")]), "body.appeals.0.source", None),
+        (visit_body(XIXI_ENTERPRISE, appeals=[raised(enterprise_uscc=XIXI_ENTERPRISE)]),
+         "body.appeals.0.enterprise_uscc", None),
     ]
     for body, field, words in cases:
         problem = assert_problem(client.post("/api/v1/visits", json=body, headers=people["wang"]), 422, field=field)
