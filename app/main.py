@@ -39,6 +39,7 @@ from app.dingtalk.router import router as dingtalk_router
 from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
+from app.notifications import revisits as revisit_notices
 from app.pages import web as pages_web
 from app.pages.dash_router import router as dashboard_router
 from app.pages.router import router as pages_router
@@ -46,6 +47,7 @@ from app.sla.router import router as sla_router
 from app.problems.router import router as problems_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
+from app.visits.router import router as visits_router
 
 log = logging.getLogger("app")
 
@@ -112,7 +114,9 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(release_connections(router))  # connections held only while a thread runs (app.deps)
-    app.include_router(release_connections(dingtalk_router))
+    for router in (dingtalk_router, visits_router):
+        app.include_router(release_connections(router))
+    revisit_notices.register()
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")

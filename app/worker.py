@@ -36,12 +36,16 @@ def registered_jobs() -> list[Job]:
     from app.core.housekeeping import housekeeping_job
     from app.dingtalk import dispatch as dingtalk_dispatch
     from app.notifications import dispatcher
+    from app.notifications import revisits as revisit_notices
+    from app.visits.revisits import revisit_job
 
+    revisit_notices.register()  # the revisit job's event needs its outbox handler wherever the jobs run
     return [
         Job("sweeper", lambda s: s.sweep_interval_seconds, sweep_job),
         Job("dispatcher", lambda s: s.dispatch_interval_seconds, dispatcher.run_job),
         Job("housekeeping", lambda s: s.housekeeping_interval_seconds, housekeeping_job),
         Job("dingtalk", lambda s: s.dispatch_interval_seconds, dingtalk_dispatch.run_job),
+        Job("revisit", lambda s: s.sweep_interval_seconds, revisit_job),
     ]
 
 

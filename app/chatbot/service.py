@@ -33,7 +33,7 @@ from app.appeals.service import visibility_clause
 from app.auth import service as auth
 from app.auth.models import User
 from app.auth.principal import Principal
-from app.chatbot import commands, replies
+from app.chatbot import commands, replies, visit_commands
 from app.chatbot.commands import Command, ParseError, Verb
 from app.chatbot.models import ChatbotMessage, MessageStatus
 from app.chatbot.schemas import CardCallbackIn, CardCallbackReply, CardContent, RobotMessageIn, RobotReply
@@ -88,6 +88,10 @@ def handle_robot_message(session: Session, message: RobotMessageIn, *, now: date
         reply = _todo(session, principal, at, private=message.is_private)
     elif command.verb is Verb.query:
         reply = _query(session, principal, command, at, private=message.is_private)
+    elif command.verb is Verb.my_enterprises:
+        reply = visit_commands.my_enterprises(session, principal, at, private=message.is_private, now=now)
+    elif command.verb is Verb.visit:
+        return visit_commands.record(session, message, principal, command, now=now)
     else:
         return _act(session, message, principal, command, now=now)
     return _finish(session, message, reply, now=now, user_id=principal.user_id, verb=command.verb)
