@@ -95,7 +95,7 @@ def test_javascript_inside_an_object_stream_is_found(tmp_path):
 
     writer = PdfWriter()
     writer.add_blank_page(200, 200)
-    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({  # noqa: SLF001
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
         NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert(1)")})
     path = tmp_path / "objstm.pdf"
     with path.open("wb") as file:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+import pytest
 import schemathesis
 from hypothesis import settings
 from schemathesis.checks import not_a_server_error
@@ -19,9 +20,16 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 
 from tests.fuzz import hostile
 from tests.fuzz.conftest import World
-from tests.fuzz.test_openapi_fuzz import CARD, CONTRACT, COVERAGE_ROLE, ROBOT, ROLES, SEED, SUPPRESSED, _signed
-
-import pytest
+from tests.fuzz.test_openapi_fuzz import (
+    CARD,
+    CONTRACT,
+    COVERAGE_ROLE,
+    ROBOT,
+    ROLES,
+    SEED,
+    SUPPRESSED,
+    _signed,
+)
 
 pytestmark = pytest.mark.fuzz
 
