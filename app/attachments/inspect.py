@@ -23,6 +23,7 @@ from app.attachments import sniff
 log = logging.getLogger("app.attachments")
 
 MAX_PIXELS = 50_000_000  # 50 megapixels: beyond a phone camera's photo; decoding one takes ~150 MB at most
+MAX_PDF_FILE_OBJECTS = 50_000  # "n 0 obj" headers in the file: pypdf reads ~20 000 cross-reference entries a second
 MAX_PDF_OBJECTS = 10_000  # objects looked at one by one (~0.5 ms each): a 300-page report holds a few thousand
 MAX_DEPTH = 64  # nesting of arrays and dictionaries inside one object
 
@@ -96,13 +97,16 @@ def _ends_with_iend(path: Path) -> bool:
 def _check_pdf(path: Path) -> None:
     from pypdf import PdfReader
 
+    data = path.read_bytes()
+    if len(_OBJECT_HEADER.findall(data)) > MAX_PDF_FILE_OBJECTS:  # before pypdf reads a cross-reference that long
+        raise Refused("PDF 结构过于复杂，请另存为普通 PDF 后再上传")
     try:
         reader = PdfReader(path, strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
             raise Refused("PDF 已加密，无法检查其内容，请上传未加密的文件")
         if reader.trailer.get("/Root") is None or not hasattr(reader.root_object, "keys"):
             raise Refused("PDF 文件已损坏或无法解析")
-        numbers = _objects_to_walk(reader, path.read_bytes())
+        numbers = _objects_to_walk(reader, data)
         if len(numbers) > MAX_PDF_OBJECTS:
             raise Refused("PDF 结构过于复杂，请另存为普通 PDF 后再上传")
         nodes = [node for number in numbers for node in _dictionaries(reader.get_object(number), 0)]
@@ -116,6 +120,7 @@ def _check_pdf(path: Path) -> None:
         raise Refused("PDF 文件已损坏或无法解析") from None
 
 
+_OBJECT_HEADER = re.compile(rb"\d+\s+\d+\s+obj\b")
 # Every dictionary key and action type we look for is a PDF name. Outside object streams and encryption a name is
 # plain text in the file, unless written with #xx escapes: only the objects whose text holds one of these (or an
 # escaped name) need pypdf's object-by-object look (~0.5 ms an object), not the thousands of others.

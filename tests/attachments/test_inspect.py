@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.attachments.inspect import MAX_PDF_OBJECTS, MAX_PIXELS, Refused, check
+from app.attachments.inspect import MAX_PDF_FILE_OBJECTS, MAX_PDF_OBJECTS, MAX_PIXELS, Refused, check
 from app.attachments.sniff import JPEG, PDF, PNG
 from tests.attachments.files import image, pdf, plain_pdf, sized_png
 
@@ -128,4 +128,10 @@ def test_too_many_suspect_objects_are_refused_without_walking_them(tmp_path):
     aa = b"<< /AA << /O << /S /GoTo /D [3 0 R /Fit] >> >> >>"
     data = pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>",
                *[aa] * (MAX_PDF_OBJECTS + 1))
+    assert "过于复杂" in _refused(tmp_path, data, PDF)
+
+
+def test_a_pdf_of_too_many_objects_is_refused_before_pypdf_reads_it(tmp_path):
+    data = pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>",
+               *[b"<< /A 1 >>"] * MAX_PDF_FILE_OBJECTS)
     assert "过于复杂" in _refused(tmp_path, data, PDF)
