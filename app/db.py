@@ -55,6 +55,8 @@ DEFAULT_POOL_TIMEOUT_SECONDS = 5.0
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # A failing statement's error must not carry its parameters (what a user or a liaison typed) into a log line.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         _configure_sqlite(engine)

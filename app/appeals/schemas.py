@@ -6,7 +6,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import LocalDateTime
-from app.core.validation import JsonBool, JsonDate, JsonInt, LongText, Note, RowId, Title, UnitCode, Uscc
+from app.core.validation import (
+    AmountCny,
+    Headcount,
+    JsonBool,
+    JsonDate,
+    JsonInt,
+    Label,
+    LongText,
+    Note,
+    RowId,
+    Title,
+    UnitCode,
+    Uscc,
+)
 from app.enums import AppealKind, Category, SlaState, Source, Status, Tier, Urgency
 
 
@@ -16,9 +29,9 @@ class ImpactIn(BaseModel):
     production_halted: JsonBool = Field(default=False, description="是否停产停工")
     safety_risk: JsonBool = Field(default=False, description="是否存在安全隐患")
     wage_arrears: JsonBool = Field(default=False, description="是否涉及欠薪")
-    employees_affected: JsonInt | None = Field(default=None, ge=0, le=10_000_000, description="影响职工人数")
-    amount_cny: JsonInt | None = Field(default=None, ge=0, le=10**13, description="涉及金额（元）")
-    hard_deadline: JsonDate | None = Field(default=None, description="企业的硬性截止日期")
+    employees_affected: Headcount | None = Field(default=None, description="影响职工人数")
+    amount_cny: AmountCny | None = Field(default=None, description="涉及金额（元）")
+    hard_deadline: JsonDate | None = Field(default=None, description="企业的硬性截止日期：不早于今天，不晚于两年后")
 
 
 class AppealCreate(BaseModel):
@@ -197,7 +210,7 @@ class ActionIn(BaseModel):
     note: Note | None = Field(default=None, description="进展、补充要求或备注")
     public: JsonBool | None = Field(default=None, description="进展是否对企业公开（默认公开）")
     public_reply: LongText | None = Field(default=None, description="办结答复（对企业公开）")
-    resolution_code: str | None = Field(
+    resolution_code: Label | None = Field(
         default=None, description="办结类型：已解决 | 部分解决 | 已解释答复 | 暂不具备解决条件 | 非政府职责"
     )
     reason: Note | None = Field(default=None, description="退回、提级、延期、不予受理、调色的理由")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from app.appeals.views import to_read
 from app.attachments import links as attachment_links
 from app.auth.principal import Principal
 from app.core import idempotency
+from app.core.time import SHANGHAI
 from app.db import insert_row, new_row
 from app.enterprises.models import Enterprise
 from app.enterprises.service import get_by_uscc, get_with_street
@@ -68,6 +69,28 @@ def _enterprise_for_intake(session: Session, principal: Principal, data: AppealC
     if enterprise is None or street is None or not principal.reaches_path(street.path):
         raise InvalidInput.field("body.enterprise_uscc", f"企业 {data.enterprise_uscc} 未登记或不在您的权限范围内")
     return enterprise, street
+
+
+HARD_DEADLINE_MAX_YEARS = 2
+
+
+def check_hard_deadline(deadline: date | None, *, now: datetime) -> None:
+    """The enterprise's own deadline codes the appeal (red when it is ≤ 5 working days away): one in the past would
+    turn any appeal red, one decades away is a typo. Today (Asia/Shanghai) is fine. A service rule, not a schema
+    one: "today" comes from the injected clock."""
+    if deadline is None:
+        return
+    today = now.astimezone(SHANGHAI).date()
+    try:
+        latest = today.replace(year=today.year + HARD_DEADLINE_MAX_YEARS)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + HARD_DEADLINE_MAX_YEARS, day=28)
+    if deadline < today:
+        raise InvalidInput.field("body.impact.hard_deadline", f"企业截止日期不能早于今天（{today}）(must not be in "
+                                                               "the past)")
+    if deadline > latest:
+        raise InvalidInput.field("body.impact.hard_deadline", f"企业截止日期不能晚于 {latest}（{HARD_DEADLINE_MAX_YEARS} "
+                                                               "年内）(too far ahead)")
 
 
 def code_for(
@@ -152,6 +175,7 @@ def _new_appeal(
     session: Session, principal: Principal, data: AppealCreate, enterprise: Enterprise, street: Unit,
     owner: Unit, *, now: datetime, source: Source | None = None, visit_id: int | None = None, via: str | None = None,
 ) -> Appeal:
+    check_hard_deadline(data.impact.hard_deadline, now=now)
     attachment_links.check_attachable(session, principal, data.attachment_ids, enterprise_id=enterprise.id)  # type: ignore[arg-type]
     facts = urgency.ImpactFacts(category=data.category, **data.impact.model_dump())
     decision = code_for(session, facts=facts, enterprise=enterprise, history=urgency.AppealHistory(), now=now)

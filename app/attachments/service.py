@@ -1,5 +1,7 @@
 """Attachment upload and download. Bytes are content-addressed on disk (ATTACHMENTS_DIR/<sha256>), so the
-same file is stored once; each upload is a row owned by its uploader (and enterprise)."""
+same file is stored once; each upload is a row owned by its uploader (and enterprise). An upload is kept only if
+it is what its first bytes say and harmless to open (app/attachments/inspect.py): a decodable image, a PDF
+without JavaScript or actions that run by themselves."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.appeals.models import Appeal
 from app.appeals.service import visibility_clause
-from app.attachments import sniff
+from app.attachments import inspect, sniff
 from app.attachments.models import AppealAttachment, Attachment
 from app.auth import service as auth
 from app.auth.principal import Principal
@@ -52,6 +54,13 @@ def _receive(stream: BinaryIO, directory: Path) -> tuple[Path, str, int, str]:
             tmp.close()
             os.unlink(tmp.name)
             raise
+    try:
+        inspect.check(Path(tmp.name), media_type)
+    except BaseException as exc:
+        os.unlink(tmp.name)
+        if isinstance(exc, inspect.Refused):
+            raise InvalidInput.field("body.file", str(exc)) from None
+        raise
     return Path(tmp.name), digest.hexdigest(), size, media_type
 
 

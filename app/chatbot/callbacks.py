@@ -1,7 +1,9 @@
 """Inbound DingTalk callbacks before any database work: signature checks and payload parsing.
 
 Verification failures are 401 problem+json and nothing is read from the database or written; a callback whose
-secret is not configured is refused (503) rather than accepted unsigned.
+secret is not configured is refused (503) rather than accepted unsigned. A payload that does not fit its schema
+(app/chatbot/schemas.py: bounds, control characters in an identifier) is a Chinese 422 naming the field, also
+before any database work.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _invalid(exc: ValidationError, prefix: str = "body") -> InvalidInput:
     errors = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in (prefix, *err.get("loc", ())))
-        message = str(err.get("msg", "invalid"))
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if err.get("type") == "json_invalid":
             message = "不是合法的 JSON"
         elif err.get("type") == "model_type":

@@ -3,18 +3,24 @@
 Vendor payloads are read with extra="ignore" (unlike our own inputs, which forbid unknown fields): DingTalk adds
 fields over time (`senderPlatform`, `robotCode`, …) and a robot must not go deaf because of a new one. Only the
 fields we use are declared, each with a bound.
+
+Control characters (C0 but tab and line feed, DEL, C1) never reach the database (PostgreSQL text cannot hold NUL:
+the INSERT failed, a 500, and DingTalk retried): they are stripped from what a person typed (the message, a
+nickname, an error text), and an identifier carrying one (msgId, senderStaffId, conversationId, userId, …) is
+refused with a 422, since removing characters from it would name something else.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from app.core.validation import JsonInt
+from app.core.validation import CONTROL_MESSAGE, JsonInt, PlainId, StrippedText, control_path
 
 MAX_CONTENT_CHARS = 5000  # an @-message is typed on a phone; anything longer is not a command
-Short = Annotated[str, StringConstraints(max_length=128)]
+Short = Annotated[PlainId, StringConstraints(max_length=128)]
+ShortText = Annotated[StrippedText, StringConstraints(max_length=128)]
 
 SAMPLE_ROBOT_MESSAGE: dict[str, Any] = {
     "conversationId": "cid6KeBBLoveMJOGXoYKF5x7EeiodoA==",
@@ -44,7 +50,7 @@ SAMPLE_ROBOT_MESSAGE: dict[str, Any] = {
 class RobotText(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    content: str = Field(default="", max_length=MAX_CONTENT_CHARS)
+    content: StrippedText = Field(default="", max_length=MAX_CONTENT_CHARS)
 
 
 class RobotMessageIn(BaseModel):
@@ -53,24 +59,24 @@ class RobotMessageIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore", json_schema_extra={"examples": [SAMPLE_ROBOT_MESSAGE]})
 
-    msg_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = Field(default=None,
-                                                                                         alias="msgId")
-    msgtype: Annotated[str, StringConstraints(max_length=30)] | None = None
+    msg_id: Annotated[PlainId, StringConstraints(min_length=1, max_length=128)] | None = Field(default=None,
+                                                                                             alias="msgId")
+    msgtype: Annotated[PlainId, StringConstraints(max_length=30)] | None = None
     text: RobotText | None = None
     # The HTTP-mode sample in `dingstart/robot-receive-message` puts a string `content` at the top level; other
-    # message types carry an object there (richText, picture, …).
-    content: Annotated[str, StringConstraints(max_length=MAX_CONTENT_CHARS)] | dict[str, Any] | None = None
-    sender_staff_id: Annotated[str, StringConstraints(max_length=64)] | None = Field(default=None,
-                                                                                     alias="senderStaffId")
-    sender_nick: Short | None = Field(default=None, alias="senderNick")
+    # message types carry an object there (richText, picture, …), which is never read.
+    content: Annotated[StrippedText, StringConstraints(max_length=MAX_CONTENT_CHARS)] | dict[str, Any] | None = None
+    sender_staff_id: Annotated[PlainId, StringConstraints(max_length=64)] | None = Field(default=None,
+                                                                                         alias="senderStaffId")
+    sender_nick: ShortText | None = Field(default=None, alias="senderNick")
     conversation_id: Short | None = Field(default=None, alias="conversationId")
-    conversation_type: Annotated[str, StringConstraints(max_length=8)] | None = Field(
+    conversation_type: Annotated[PlainId, StringConstraints(max_length=8)] | None = Field(
         default=None, alias="conversationType")
     # A JSON number or a short string; lax mode would read a long string of digits as a number and let it pass.
-    error_code: JsonInt | Annotated[str, StringConstraints(max_length=20)] | None = Field(default=None,
-                                                                                          alias="errorCode")
-    error_message: Annotated[str, StringConstraints(max_length=500)] | None = Field(default=None,
-                                                                                    alias="errorMessage")
+    error_code: JsonInt | Annotated[PlainId, StringConstraints(max_length=20)] | None = Field(default=None,
+                                                                                              alias="errorCode")
+    error_message: Annotated[StrippedText, StringConstraints(max_length=500)] | None = Field(default=None,
+                                                                                             alias="errorMessage")
 
     @property
     def text_content(self) -> str | None:
@@ -142,8 +148,8 @@ class CardCallbackIn(BaseModel):
     type: Short | None = None
     out_track_id: Short | None = Field(default=None, alias="outTrackId")
     corp_id: Short | None = Field(default=None, alias="corpId")
-    user_id: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(alias="userId")
-    content: Annotated[str, StringConstraints(min_length=2, max_length=10_000)]
+    user_id: Annotated[PlainId, StringConstraints(min_length=1, max_length=64)] = Field(alias="userId")
+    content: Annotated[str, StringConstraints(min_length=2, max_length=10_000)]  # JSON text: read as CardContent
 
 
 class CardPrivateData(BaseModel):
@@ -151,6 +157,14 @@ class CardPrivateData(BaseModel):
 
     action_ids: list[Short] = Field(default_factory=list, alias="actionIds", max_length=10)
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _params_without_controls(self) -> CardPrivateData:
+        # The button's params (an appeal number, an action) are looked up in the database as they are.
+        where = control_path(self.params)
+        if where is not None:
+            raise ValueError(f"params.{where}: {CONTROL_MESSAGE}")
+        return self
 
 
 class CardContent(BaseModel):

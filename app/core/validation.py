@@ -1,4 +1,5 @@
-"""Reusable input constraints: printable text without control characters, codes, bounded strings."""
+"""Reusable input constraints: printable text without control characters, codes, bounded strings, dates inside a
+sane calendar (2000-01-01..2100-12-31) and bounded numbers."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from typing import Annotated, Any
 from fastapi import Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, StringConstraints
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
-_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f\u200b-\u200f\u2028\u2029\ufeff]")
+# C0 (but tab and line breaks in multi-line text), DEL, C1 (U+0080–U+009F: never typed, but NEL (U+0085) breaks a
+# line in some readers and the others are invisible), zero-width and line/paragraph separators, BOM.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
 def _single_line(value: str) -> str:
@@ -39,6 +42,44 @@ LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000), Afte
 Note = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_multi_line)]
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{2,32}$")]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=20), AfterValidator(_single_line)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=30), AfterValidator(_single_line)]
+
+
+# Text that a vendor sends us (DingTalk callbacks): C0 controls but tab and line feed, DEL and C1. PostgreSQL text
+# cannot hold NUL at all (psycopg refuses the INSERT: a 500, and DingTalk retries), and none of them is ever typed.
+VENDOR_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+CONTROL_MESSAGE = "不能包含控制字符 (control characters are not allowed)"
+
+
+def strip_controls(value: str) -> str:
+    """Free text typed by a person (a chat message, a nickname): the control characters go, the words stay."""
+    return VENDOR_CONTROL.sub("", value)
+
+
+def refuse_controls(value: str) -> str:
+    """An identifier (a message id, a userid): removing characters would name something else, so it is refused."""
+    if VENDOR_CONTROL.search(value):
+        raise ValueError(CONTROL_MESSAGE)
+    return value
+
+
+def control_path(value: Any, path: str = "") -> str | None:
+    """Where in a JSON value (dicts, lists, strings; keys too) a control character sits, or None."""
+    if isinstance(value, str):
+        return path if VENDOR_CONTROL.search(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and VENDOR_CONTROL.search(key):
+            return where
+        found = control_path(item, where)
+        if found is not None:
+            return found
+    return None
+
+
+StrippedText = Annotated[str, AfterValidator(strip_controls)]
+PlainId = Annotated[str, AfterValidator(refuse_controls)]
 
 
 def _mobile(value: str) -> str:
@@ -82,9 +123,37 @@ def _date_text(value: Any) -> Any:
     raise ValueError("日期必须是 YYYY-MM-DD 格式的字符串 (a date must be a YYYY-MM-DD string)")
 
 
-JsonDate = Annotated[date, BeforeValidator(_date_text)]
+# Every date and time the API reads lies in this calendar. Python's own (years 1–9999) overflows one day from its
+# ends (`date.max + 1 day`, a UTC conversion of 0001-01-01T00:00+08:00), the working-day calendar has no data
+# beyond it, and no appeal, deadline or statistics period of this service is meant to lie outside it.
+MIN_DATE = date(2000, 1, 1)
+MAX_DATE = date(2100, 12, 31)
+CALENDAR_MESSAGE = f"日期必须在 {MIN_DATE} 至 {MAX_DATE} 之间 (date out of range)"
+
+
+def in_calendar(value: date) -> bool:
+    """A date, or a datetime's own calendar day (whatever its offset), inside MIN_DATE..MAX_DATE."""
+    day = value.date() if isinstance(value, datetime) else value
+    return MIN_DATE <= day <= MAX_DATE
+
+
+def _calendar(value: date) -> date:
+    if not in_calendar(value):
+        raise ValueError(CALENDAR_MESSAGE)
+    return value
+
+
+JsonDate = Annotated[date, BeforeValidator(_date_text), AfterValidator(_calendar)]
 # The same rule for a date in a query string (found by schemathesis: `?due_by=0` listed tasks due by 1970-01-01).
 QueryDate = JsonDate
+
+
+# Counts and sums of money: a client's typo must not become a 20-digit number that codes an appeal red or overflows
+# a column. The bounds are generous (a whole city's workforce; ten trillion yuan) and fit a BIGINT.
+MAX_HEADCOUNT = 10_000_000
+MAX_AMOUNT_CNY = 10**13
+Headcount = Annotated[StrictInt, Field(ge=0, le=MAX_HEADCOUNT)]
+AmountCny = Annotated[StrictInt, Field(ge=0, le=MAX_AMOUNT_CNY)]
 
 
 # Row ids are 32-bit integers in the database (SERIAL on PostgreSQL): a larger id can name nothing, and must be a

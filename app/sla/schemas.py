@@ -5,7 +5,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import LocalDateTime
-from app.core.validation import JsonBool, JsonDate, JsonInt, Name
+from app.core.validation import AmountCny, Headcount, JsonBool, JsonDate, JsonInt, Name
 from app.enums import Category, Urgency
 from app.sla.policy import DurationUnit
 
@@ -126,10 +126,10 @@ class UrgencyPolicyIO(BaseModel):
         },
     )
 
-    red_employees: JsonInt = Field(default=100, gt=0)
-    yellow_employees: JsonInt = Field(default=20, gt=0)
-    red_amount_cny: JsonInt = Field(default=10_000_000, gt=0)
-    yellow_amount_cny: JsonInt = Field(default=1_000_000, gt=0)
+    red_employees: Headcount = Field(default=100, gt=0)
+    yellow_employees: Headcount = Field(default=20, gt=0)
+    red_amount_cny: AmountCny = Field(default=10_000_000, gt=0)
+    yellow_amount_cny: AmountCny = Field(default=1_000_000, gt=0)
     red_deadline_working_days: JsonInt = Field(default=5, gt=0, le=250)
     yellow_deadline_working_days: JsonInt = Field(default=20, gt=0, le=250)
     category_floor: dict[Category, Urgency] = Field(default_factory=dict)

@@ -4,6 +4,10 @@ A period is a half-open UTC interval [start, end). Dates given by users are loca
 `from=2026-11-01&to=2026-11-30` covers all of November (a date `to` is inclusive; a datetime `to` is exclusive).
 Day numbers count local days since 1970-01-01; Asia/Shanghai has kept UTC+8 without DST since 1991, which the
 SQL side relies on (app/stats/queries.py).
+
+Every bound a user gives lies in app.core.validation's calendar (2000-01-01..2100-12-31), checked before any
+arithmetic: Python's dates end at 9999-12-31, so `to=9999-12-31` (whose end is the next midnight) or
+`week=9999-W52` would otherwise overflow, and no computation here may raise anything but InvalidInput.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from app.core.time import SHANGHAI
+from app.core.validation import CALENDAR_MESSAGE, MAX_DATE, MIN_DATE, in_calendar
 from app.errors import InvalidInput
 from app.sla.calendar import WorkingCalendar
 
@@ -84,14 +89,18 @@ def parse_bound(value: str | None, field: str) -> date | datetime | None:
     text = value.strip()
     try:
         if _DATE.match(text):
-            return date.fromisoformat(text)
-        if len(text) > 19 and text[-6] == " ":
-            text = text[:-6] + "+" + text[-5:]
-        if "T" not in text and " " not in text:
-            raise ValueError
-        return datetime.fromisoformat(text)
+            parsed: date | datetime = date.fromisoformat(text)
+        else:
+            if len(text) > 19 and text[-6] == " ":
+                text = text[:-6] + "+" + text[-5:]
+            if "T" not in text and " " not in text:
+                raise ValueError
+            parsed = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput.field(field, "应为日期 2026-11-02 或带时区的时间 2026-11-02T09:00:00+08:00") from None
+    if not in_calendar(parsed):
+        raise InvalidInput.field(field, CALENDAR_MESSAGE)
+    return parsed
 
 
 def resolve_period(start: str | None, end: str | None, *, now: datetime) -> Period:
@@ -122,12 +131,19 @@ def iso_week(value: str) -> tuple[Period, str]:
         monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
     except ValueError:
         raise InvalidInput.field("query.week", "周次格式应为 YYYY-Www，例如 2026-W47 (ISO week)") from None
+    if not in_calendar(monday):
+        raise InvalidInput.field("query.week", f"周次必须在 {FIRST_WEEK} 至 {LAST_WEEK} 之间 (week out of range)")
     return Period(local_midnight(monday), local_midnight(monday + timedelta(days=7))), week_label(monday)
 
 
 def week_label(d: date) -> str:
     year, week, _ = d.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+# The weeks whose Monday lies in the calendar.
+FIRST_WEEK = week_label(MIN_DATE + timedelta(days=(7 - MIN_DATE.weekday()) % 7))
+LAST_WEEK = week_label(MAX_DATE)
 
 
 def current_week(now: datetime) -> str:

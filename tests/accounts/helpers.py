@@ -5,6 +5,7 @@ from __future__ import annotations
 import struct
 import zlib
 
+from tests.attachments.files import image, plain_pdf
 from tests.fakes.mini_program_login import LoginFakes
 
 Headers = dict[str, str]
@@ -49,8 +50,9 @@ def png_bytes(width: int = 1, height: int = 1, seed: int = 0) -> bytes:
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+# Uploads are decoded and parsed (app/attachments/inspect.py): these must be real files.
+JPEG = image("JPEG", (8, 8))
+PDF = plain_pdf()
 
 
 def upload(client, headers: Headers, content: bytes, name: str = "照片.png",  # type: ignore[no-untyped-def]

@@ -13,6 +13,7 @@ from app.attachments.sniff import PDF as PDF_TYPE
 from app.attachments.sniff import PNG as PNG_TYPE
 from app.attachments.sniff import safe_filename, sniff
 from tests.accounts.helpers import JPEG, PDF, enterprise_appeal, png_bytes, upload
+from tests.attachments.files import sized_png
 from tests.helpers import HUSHU_ENTERPRISE, XIXI_ENTERPRISE, appeal_body, assert_problem
 
 TEN_MB = 10 * 1024 * 1024
@@ -71,12 +72,11 @@ class TestUpload:
         assert not any(Path(settings.attachments_dir).glob("*")) if Path(settings.attachments_dir).exists() else True
 
     def test_size_limit(self, client, a1, settings):
-        assert upload(client, a1, png_bytes() + b"\x00" * (TEN_MB - len(png_bytes()))).status_code == 201
-        too_big = png_bytes(seed=1) + b"\x00" * (TEN_MB + 1 - len(png_bytes(seed=1)))
-        assert_problem(upload(client, a1, too_big), 413, code="payload_too_large")
+        assert upload(client, a1, sized_png(TEN_MB)).status_code == 201
+        assert_problem(upload(client, a1, sized_png(TEN_MB + 1, seed=1)), 413, code="payload_too_large")
         assert_problem(upload(client, a1, b"\x89PNG\r\n\x1a\n" + b"\x00" * (12 * 1024 * 1024)), 413)
         assert [p.name for p in Path(settings.attachments_dir).iterdir()] == [
-            hashlib.sha256(png_bytes() + b"\x00" * (TEN_MB - len(png_bytes()))).hexdigest()
+            hashlib.sha256(sized_png(TEN_MB)).hexdigest()
         ]  # nothing left behind
 
     def test_same_bytes_stored_once(self, client, a1, a2, settings):

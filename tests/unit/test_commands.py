@@ -212,5 +212,5 @@ def test_help_text_lists_every_command() -> None:
 def test_verb_values() -> None:
     assert Verb.return_ == "return" and Verb("request_info") is Verb.request_info
     assert [v.value for v in Verb] == [
-        "help", "todo", "query", "sign", "progress", "request_info", "resolve", "return", "escalate", "extend",
+        "help", "todo", "query", "sign", "progress", "request_info", "resolve", "return", "escalate", "extend", "my_enterprises", "visit",
     ]
