@@ -44,6 +44,9 @@ from app.sla.router import router as sla_router
 from app.problems.router import router as problems_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
+from app.pairing import handlers as pairing_handlers
+from app.pairing.router import router as pairing_router
+from app.visits.policy_router import router as visit_policy_router
 
 log = logging.getLogger("app")
 
@@ -109,6 +112,9 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(router)
+    app.include_router(pairing_router)
+    app.include_router(visit_policy_router)
+    pairing_handlers.register()  # the reach a pairing or a building grants (app.core.reach)
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")
