@@ -89,14 +89,16 @@ def update_building(session: Session, principal: Principal, building_id: int, da
     return describe(session, [(building, street)])[0]
 
 
-def delete_building(session: Session, principal: Principal, building_id: int) -> None:
-    building, _ = _admin_building(session, principal, building_id)
+def delete_building(session: Session, principal: Principal, building_id: int) -> BuildingRead:
+    building, street = _admin_building(session, principal, building_id)
     tenants = session.exec(select(func.count()).select_from(Enterprise)
                            .where(Enterprise.building_id == building.id)).one()
     if tenants:
         raise Conflict(f"楼宇内仍登记有 {tenants} 家企业，请先修改这些企业的 building_id")
+    read = describe(session, [(building, street)])[0]
     session.delete(building)
     session.commit()
+    return read
 
 
 def list_buildings(session: Session, principal: Principal, *, reach_ids: list[int] | None, street_code: str | None,

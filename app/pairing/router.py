@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter
 
 from app.auth import service as auth
 from app.auth.deps import AdminDep, StaffDep
@@ -34,12 +34,11 @@ def set_liaison(uscc: str, data: LiaisonIn, session: SessionDep, principal: Admi
     return service.set_liaison(session, principal, uscc, data, now=now)
 
 
-@router.delete("/enterprises/{uscc}/liaison", status_code=204, response_class=Response,
-               responses=problem_responses(403, 404, 409))
-def end_liaison(uscc: str, session: SessionDep, principal: AdminDep, now: NowDep) -> Response:
-    """结束企业当前的结对；没有结对时返回 409。"""
+@router.delete("/enterprises/{uscc}/liaison", response_model=PairingPage, responses=problem_responses(403, 404, 409))
+def end_liaison(uscc: str, session: SessionDep, principal: AdminDep, now: NowDep) -> PairingPage:
+    """结束企业当前的结对（其结对专员的访问范围随即结束）；没有结对时返回 409。返回结对历史。"""
     service.end_liaison(session, principal, uscc, now=now)
-    return Response(status_code=204)
+    return PairingPage(items=service.history(session, principal, uscc))
 
 
 @router.get("/enterprises/{uscc}/pairings", response_model=PairingPage, responses=problem_responses(403, 404))
@@ -94,9 +93,7 @@ def update_building(building_id: IdPath, data: BuildingUpdate, session: SessionD
     return buildings.update_building(session, principal, building_id, data, now=now)
 
 
-@router.delete("/buildings/{building_id}", status_code=204, response_class=Response,
-               responses=problem_responses(403, 404, 409))
-def delete_building(building_id: IdPath, session: SessionDep, principal: AdminDep) -> Response:
-    """删除楼宇；楼内仍有企业时返回 409。"""
-    buildings.delete_building(session, principal, building_id)
-    return Response(status_code=204)
+@router.delete("/buildings/{building_id}", response_model=BuildingRead, responses=problem_responses(403, 404, 409))
+def delete_building(building_id: IdPath, session: SessionDep, principal: AdminDep) -> BuildingRead:
+    """删除楼宇（返回删除前的楼宇）；楼内仍有企业时返回 409。"""
+    return buildings.delete_building(session, principal, building_id)
