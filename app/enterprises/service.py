@@ -26,12 +26,14 @@ from app.visits.models import Visit
 FACTS = ("industry", "scale", "employees", "key_level", "building_id")
 
 
-def _street_in_reach(session: Session, principal: Principal, code: str, field: str) -> Unit:
+def street_in_reach(session: Session, principal: Principal, code: str, field: str,
+                    why: str = "企业属地必须是街道/镇") -> Unit:
+    """A street (街道/镇, an area unit) in the principal's subtree, or a 422 naming `field`."""
     unit = units.get_by_code(session, code)
     if unit is None or not principal.reaches_path(unit.path):
         raise InvalidInput.field(field, f"单位 {code} 不存在或不在您的权限范围内")
     if unit.tier != Tier.street or unit.kind != UnitKind.area:
-        raise InvalidInput.field(field, f"单位 {code} 不是街道/镇，企业属地必须是街道/镇")
+        raise InvalidInput.field(field, f"单位 {code} 不是街道/镇，{why}")
     return unit
 
 
@@ -89,7 +91,7 @@ def create_enterprise(session: Session, principal: Principal, data: EnterpriseCr
 ]:
     if not principal.is_admin:
         raise Forbidden("只有管理员可以登记企业")
-    street = _street_in_reach(session, principal, data.street_code, "body.street_code")
+    street = street_in_reach(session, principal, data.street_code, "body.street_code")
     if get_by_uscc(session, data.uscc) is not None:
         raise Conflict(f"统一社会信用代码 {data.uscc} 已登记")
     liaison = _liaison(session, data.liaison_user_id, "body.liaison_user_id")
@@ -142,7 +144,7 @@ def update_enterprise(
     _admin_in_tree(principal, street, uscc)
     changes = data.model_dump(exclude_unset=True)
     if changes.get("street_code"):
-        street = _street_in_reach(session, principal, changes.pop("street_code"), "body.street_code")
+        street = street_in_reach(session, principal, changes.pop("street_code"), "body.street_code")
         enterprise.street_unit_id = street.id  # type: ignore[assignment]
     changes.pop("street_code", None)
     pairing_change = "liaison_user_id" in changes

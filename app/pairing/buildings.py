@@ -13,23 +13,14 @@ from sqlmodel import Session, col, func, select
 from app.auth.models import User
 from app.auth.principal import Principal
 from app.enterprises.models import Enterprise
-from app.enums import Role, Tier, UnitKind
+from app.enterprises.service import street_in_reach
+from app.enums import Role
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.pairing.models import Building
 from app.pairing.schemas import BuildingIn, BuildingRead, BuildingUpdate
-from app.units import service as units
 from app.units.models import Unit
 
 MANAGER_ROLES = frozenset({Role.liaison, Role.street_admin, Role.district_admin, Role.city_admin})
-
-
-def _street(session: Session, principal: Principal, code: str, field: str) -> Unit:
-    unit = units.get_by_code(session, code)
-    if unit is None or not principal.reaches_path(unit.path):
-        raise InvalidInput.field(field, f"单位 {code} 不存在或不在您的权限范围内")
-    if unit.tier != Tier.street or unit.kind != UnitKind.area:
-        raise InvalidInput.field(field, f"单位 {code} 不是街道/镇，楼宇须由街道/镇包干")
-    return unit
 
 
 def _manager(session: Session, user_id: int, field: str) -> User:
@@ -62,7 +53,7 @@ def _admin_building(session: Session, principal: Principal, building_id: int) ->
 def create_building(session: Session, principal: Principal, data: BuildingIn, *, now: datetime) -> BuildingRead:
     if not principal.is_admin:
         raise Forbidden("只有管理员可以登记楼宇")
-    street = _street(session, principal, data.street_code, "body.street_code")
+    street = street_in_reach(session, principal, data.street_code, "body.street_code", "楼宇须由街道/镇包干")
     if data.manager_user_id is not None:
         _manager(session, data.manager_user_id, "body.manager_user_id")
     building = Building(name=data.name, street_unit_id=street.id, address=data.address,  # type: ignore[arg-type]
