@@ -48,9 +48,9 @@ def pairing_history(uscc: str, session: SessionDep, principal: StaffDep) -> Pair
 
 
 @router.post("/pairings/import", status_code=201, response_model=PairingImportResult,
-             responses=problem_responses(403, 409))
+             responses=problem_responses(403, 409, 413))
 def import_pairings(data: PairingImportIn, session: SessionDep, principal: AdminDep, now: NowDep) -> PairingImportResult:
-    """批量导入结对：全部成功或全部不写入；出错的行以 422 指明（body.items[N].字段）。"""
+    """批量导入结对：全部成功或全部不写入；出错的行以 422 指明（body.items[N].字段）。请求体上限 1 MB（超过返回 413）。"""
     counts, items = service.import_pairings(session, principal, data.items, now=now)
     return PairingImportResult(paired=counts["paired"], unchanged=counts["unchanged"], replaced=counts["replaced"],
                                items=items)

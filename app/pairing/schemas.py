@@ -46,7 +46,7 @@ class PairingImportIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"items": [
         {"uscc": "91330106MA2CF0001M", "user_id": 7}]}]})
 
-    items: list[PairingImportItem] = Field(min_length=1, max_length=5000)
+    items: list[PairingImportItem] = Field(min_length=1, max_length=2000, description="每次最多 2000 行")
 
 
 class PairingImportResult(BaseModel):
