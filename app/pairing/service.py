@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.auth.models import User
 from app.auth.principal import Principal
+from app.db import is_postgres
 from app.enterprises.models import Enterprise
 from app.enterprises.service import get_by_uscc
 from app.enums import Role
@@ -28,14 +29,18 @@ from app.units.models import Unit
 Outcome = Literal["paired", "unchanged", "replaced"]
 
 
-def admin_enterprise(session: Session, principal: Principal, uscc: str) -> tuple[Enterprise, Unit]:
-    """The enterprise, for an admin whose own subtree holds its street (a pairing's reach does not count)."""
+def admin_enterprise(session: Session, principal: Principal, uscc: str, *, lock: bool = False) -> tuple[Enterprise, Unit]:
+    """The enterprise, for an admin whose own subtree holds its street (a pairing's reach does not count). With
+    `lock`, its row is locked (PostgreSQL) so two admins changing the pairing at once take turns: the second sees
+    the first's pairing and ends it, instead of failing on the one-open-pairing index."""
     if not principal.is_admin:
         raise Forbidden("只有管理员可以管理结对")
     enterprise = get_by_uscc(session, uscc)
     street = session.get(Unit, enterprise.street_unit_id) if enterprise else None
     if enterprise is None or street is None or not principal.reaches_path(street.path):
         raise NotFound(f"企业 {uscc} 不存在或不在您的权限范围内")
+    if lock and is_postgres(session):
+        session.refresh(enterprise, with_for_update=True)
     return enterprise, street
 
 
@@ -107,7 +112,7 @@ def _commit(session: Session) -> None:
 
 
 def set_liaison(session: Session, principal: Principal, uscc: str, data: LiaisonIn, *, now: datetime) -> PairingRead:
-    enterprise, _ = admin_enterprise(session, principal, uscc)
+    enterprise, _ = admin_enterprise(session, principal, uscc, lock=True)
     user, unit = liaison_user(session, data.user_id, "body.user_id")
     pairing, _ = pair(session, principal, enterprise, user, unit, note=data.note, now=now)
     _commit(session)
@@ -115,7 +120,7 @@ def set_liaison(session: Session, principal: Principal, uscc: str, data: Liaison
 
 
 def end_liaison(session: Session, principal: Principal, uscc: str, *, now: datetime) -> None:
-    enterprise, _ = admin_enterprise(session, principal, uscc)
+    enterprise, _ = admin_enterprise(session, principal, uscc, lock=True)
     if unpair(session, principal, enterprise, now=now) is None and not session.dirty:
         raise Conflict(f"企业 {enterprise.uscc} 当前没有结对的服务专员")
     _commit(session)
@@ -156,6 +161,9 @@ def import_pairings(session: Session, principal: Principal, items: Sequence[Pair
         except InvalidInput as exc:
             raise InvalidInput.field(f"{field}.user_id", f"第 {index + 1} 行：{exc.errors[0].message}") from None
         checked.append((enterprise, user, unit, item.note))
+    if is_postgres(session):  # in id order: two imports locking the same enterprises cannot deadlock
+        session.exec(select(Enterprise.id).where(col(Enterprise.id).in_([e.id for e, *_ in checked]))
+                     .order_by(col(Enterprise.id)).with_for_update()).all()
     counts: dict[Outcome, int] = {"paired": 0, "unchanged": 0, "replaced": 0}
     pairings = []
     for enterprise, user, unit, note in checked:
