@@ -152,3 +152,17 @@ class KeyLevel(StrEnum):
 
 
 KEY_LEVEL_LABELS: dict[KeyLevel, str] = {KeyLevel.city: "市级", KeyLevel.district: "区级", KeyLevel.street: "街道级"}
+
+
+class VisitMode(StrEnum):
+    """走访方式 (DESIGN §11)."""
+
+    on_site = "on_site"
+    phone = "phone"
+    video = "video"
+    meeting = "meeting"
+
+
+VISIT_MODE_LABELS: dict[VisitMode, str] = {
+    VisitMode.on_site: "上门走访", VisitMode.phone: "电话联系", VisitMode.video: "视频连线", VisitMode.meeting: "座谈会",
+}

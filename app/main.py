@@ -32,11 +32,14 @@ from app.core.http import (
 )
 from app.core import docs, metrics, refcache
 from app.core.logging import configure_logging
-from app.db import make_engine
-from app.deps import system_clock
+from app.db import engine_for
+from app.deps import release_connections, system_clock
+from app.dingtalk import setup as dingtalk_setup
+from app.dingtalk.router import router as dingtalk_router
 from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
+from app.notifications import revisits as revisit_notices
 from app.pages import web as pages_web
 from app.pages.dash_router import router as dashboard_router
 from app.pages.router import router as pages_router
@@ -44,6 +47,7 @@ from app.sla.router import router as sla_router
 from app.problems.router import router as problems_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
+from app.visits.router import router as visits_router
 from app.pairing import handlers as pairing_handlers
 from app.pairing.router import router as pairing_router
 from app.visits.policy_router import router as visit_policy_router
@@ -70,7 +74,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or engine_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +107,7 @@ def create_app(
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
     links.configure(settings)
     READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
+    dingtalk_setup.install(settings)  # DingTalk workplace: timeline subscriber, Stream readiness (DESIGN §14)
     install_error_handlers(app)
     configure_logging(settings.effective_log_format)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -111,9 +116,12 @@ def create_app(
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
-        app.include_router(router)
-    app.include_router(pairing_router)
-    app.include_router(visit_policy_router)
+        app.include_router(release_connections(router))  # connections held only while a thread runs (app.deps)
+    for router in (dingtalk_router, visits_router):
+        app.include_router(release_connections(router))
+    revisit_notices.register()
+    for router in (pairing_router, visit_policy_router):
+        app.include_router(release_connections(router))
     pairing_handlers.register()  # the reach a pairing or a building grants (app.core.reach)
     app.include_router(metrics.router)
     docs.install(app)

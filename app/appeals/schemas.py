@@ -113,6 +113,7 @@ class AppealRead(BaseModel):
     category: Category
     kind: AppealKind
     source: Source
+    visit_id: int | None = Field(default=None, description="收集该诉求的走访登记（来源为走访时）")
     impact: ImpactRead
     attachment_ids: list[int]
     promise: str | None = Field(default=None, description="受理时的办理承诺，如“24小时内响应、10个工作日内办结”")

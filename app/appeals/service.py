@@ -104,9 +104,7 @@ def submit_appeal(
             return IntakeResult(record.response_status, record.response_body, replayed=True)
 
     enterprise, street = _enterprise_for_intake(session, principal, data)
-    quota.consume_appeal_creation(session, principal, now=now)
-    owner = _first_owner(session, street, Category(data.category))
-    appeal = _new_appeal(session, principal, data, enterprise, street, owner, now=now)
+    appeal = file_appeal(session, principal, data, enterprise=enterprise, street=street, now=now)
     body = to_read(session, appeal).model_dump(mode="json")
     if key is not None:
         idempotency.remember(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp,
@@ -125,6 +123,19 @@ def submit_appeal(
     return IntakeResult(201, body, replayed=False)
 
 
+def file_appeal(
+    session: Session, principal: Principal, data: AppealCreate, *, enterprise: Enterprise, street: Unit,
+    now: datetime, source: Source | None = None, visit_id: int | None = None, via: str | None = None,
+) -> Appeal:
+    """Files one appeal in the caller's transaction and never commits: the intake above, and a visit that
+    raised appeals (one transaction for the visit and all of them). The caller has checked the enterprise is in
+    reach. `visit_id` links the appeal to that visit and the timeline's first event names it."""
+    quota.consume_appeal_creation(session, principal, now=now)
+    owner = _first_owner(session, street, Category(data.category))
+    return _new_appeal(session, principal, data, enterprise, street, owner, now=now, source=source,
+                       visit_id=visit_id, via=via)
+
+
 def _first_owner(session: Session, street: Unit, category: Category) -> Unit:
     """The ladder per category: most appeals start at the enterprise's street, some higher (用地 → district)."""
     wanted = lifecycle.start_tier(category)
@@ -139,14 +150,14 @@ def _first_owner(session: Session, street: Unit, category: Category) -> Unit:
 
 def _new_appeal(
     session: Session, principal: Principal, data: AppealCreate, enterprise: Enterprise, street: Unit,
-    owner: Unit, *, now: datetime,
+    owner: Unit, *, now: datetime, source: Source | None = None, visit_id: int | None = None, via: str | None = None,
 ) -> Appeal:
     attachment_links.check_attachable(session, principal, data.attachment_ids, enterprise_id=enterprise.id)  # type: ignore[arg-type]
     facts = urgency.ImpactFacts(category=data.category, **data.impact.model_dump())
     decision = code_for(session, facts=facts, enterprise=enterprise, history=urgency.AppealHistory(), now=now)
     policy = sla_service.policy_for(session, decision.urgency)
     deadlines = sla.compute_deadlines(policy, sla_service.load_calendar(session), now)
-    source = data.source or (Source.mini_program if principal.is_enterprise else Source.visit)
+    source = source or data.source or (Source.mini_program if principal.is_enterprise else Source.visit)
     appeal = new_row(
         Appeal,
         number=numbering.next_number(session, now=now),
@@ -159,6 +170,7 @@ def _new_appeal(
         category=data.category,
         kind=AppealKind.individual,
         source=source,
+        visit_id=visit_id,
         attachment_ids=list(data.attachment_ids),
         urgency=decision.urgency,
         urgency_reasons=list(decision.reasons),
@@ -182,13 +194,14 @@ def _new_appeal(
     workflow.refresh_schedule(session, appeal, now=now)
     insert_row(session, appeal)
     attachment_links.link(session, appeal.id, data.attachment_ids)  # type: ignore[arg-type]
+    raised_by = f"走访登记 #{visit_id} 中收集。" if visit_id is not None else ""
     events.record_event(
-        session, appeal, "submitted", now=now, principal=principal, to_status=Status.submitted,
+        session, appeal, "submitted", now=now, principal=principal, via=via, to_status=Status.submitted,
         to_unit_code=owner.code,
-        note=f"诉求已受理，分派至{owner.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
+        note=f"{raised_by}诉求已受理，分派至{owner.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
         f"（{'；'.join(decision.reasons)}）",
         data={"urgency": decision.urgency, "urgency_reasons": list(decision.reasons),
-              "policy_version": policy.version},
+              "policy_version": policy.version, **({"visit_id": visit_id} if visit_id is not None else {})},
     )
     return appeal
 

@@ -83,6 +83,7 @@ def _to_read(a: Appeal, unit: Unit, enterprise: Enterprise, promise: str | None)
             "category": a.category,
             "kind": a.kind,
             "source": a.source,
+            "visit_id": a.visit_id,
             "impact": ImpactRead(
                 production_halted=a.production_halted, safety_risk=a.safety_risk, wage_arrears=a.wage_arrears,
                 employees_affected=a.employees_affected, amount_cny=a.amount_cny, hard_deadline=a.hard_deadline,

@@ -36,6 +36,8 @@ class Verb(StrEnum):
     return_ = "return"
     escalate = "escalate"
     extend = "extend"
+    my_enterprises = "my_enterprises"
+    visit = "visit"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class Command:
     text: str | None = None
     days: int | None = None
     resolution_code: str | None = None
+    target: str | None = None  # 走访: the USCC or a keyword of the enterprise's name
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ _ALIASES: dict[Verb, tuple[str, ...]] = {
     Verb.return_: ("退回", "return", "回退"),
     Verb.escalate: ("提级", "escalate", "上报", "升级"),
     Verb.extend: ("延期", "extend", "申请延期"),
+    Verb.my_enterprises: ("我的企业", "my_enterprises", "结对企业", "我的结对企业"),
+    Verb.visit: ("走访", "visit", "走访登记", "登记走访"),
 }
 # Longest first so "补充材料 ZQ…" matches "补充材料", not "补充" with "材料" left over as the number.
 _ALIAS_LIST: list[tuple[str, Verb]] = sorted(
@@ -74,7 +79,7 @@ _ALIAS_LIST: list[tuple[str, Verb]] = sorted(
     key=lambda item: -len(item[0]),
 )
 
-_NEEDS_NUMBER = frozenset(Verb) - {Verb.help, Verb.todo}
+_NEEDS_NUMBER = frozenset(Verb) - {Verb.help, Verb.todo, Verb.my_enterprises, Verb.visit}
 _NEEDS_TEXT = frozenset({Verb.progress, Verb.request_info, Verb.resolve, Verb.return_, Verb.escalate, Verb.extend})
 
 _USAGE: dict[Verb, str] = {
@@ -88,6 +93,8 @@ _USAGE: dict[Verb, str] = {
     Verb.return_: "退回 <诉求编号> <退回原因>",
     Verb.escalate: "提级 <诉求编号> <提级原因>",
     Verb.extend: "延期 <诉求编号> <天数> <原因>",
+    Verb.my_enterprises: "我的企业",
+    Verb.visit: "走访 <信用代码或企业名称关键词> <走访情况>",
 }
 _EXAMPLES: dict[Verb, str] = {
     Verb.help: "帮助",
@@ -100,6 +107,8 @@ _EXAMPLES: dict[Verb, str] = {
     Verb.return_: "退回 {p}2026-000123 属市场监管局职责",
     Verb.escalate: "提级 {p}2026-000123 需区里协调用地指标",
     Verb.extend: "延期 {p}2026-000123 3天 等待规划局意见",
+    Verb.my_enterprises: "我的企业",
+    Verb.visit: "走访 西溪智造 了解新厂房投产进度，企业反映用电增容较慢",
 }
 
 
@@ -232,6 +241,8 @@ def parse(content: str, *, number_prefix: str = "ZQ", year: int | None = None) -
         word = re.split(rf"[{_SEP}]", s, maxsplit=1)[0][:10]
         return ParseError(f"无法识别的指令「{word}」。发送「帮助」查看可用指令。")
     verb, rest = matched
+    if verb is Verb.visit:
+        return _visit(rest, number_prefix)
     if verb not in _NEEDS_NUMBER:
         return Command(verb)
 
@@ -265,3 +276,16 @@ def parse(content: str, *, number_prefix: str = "ZQ", year: int | None = None) -
         }.get(verb, "原因")
         return _usage(verb, number_prefix, f"缺少{missing}。")
     return Command(verb, number=number, text=text, days=days, resolution_code=code)
+
+
+def _visit(rest: str, prefix: str) -> Command | ParseError:
+    """`走访 <信用代码或企业名称关键词> <走访情况>`: the first word names the enterprise, the rest is the summary."""
+    rest = rest.strip(_SEP)
+    parts = re.split(rf"[{_SEP}]+", rest, maxsplit=1)
+    target = parts[0].strip("[]【】()（）「」《》<>") if rest else ""
+    if not target:
+        return _usage(Verb.visit, prefix, "缺少企业（统一社会信用代码或企业名称关键词）。")
+    text = _clean_text(parts[1]) if len(parts) > 1 else None
+    if text is None:
+        return _usage(Verb.visit, prefix, "缺少走访情况。")
+    return Command(Verb.visit, target=target, text=text)

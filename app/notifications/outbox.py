@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlmodel import Session, col, or_, select
 
 from app.appeals.models import Appeal, AppealEvent
 from app.auth.models import User
-from app.core import refcache
+from app.core import events, refcache
 from app.enterprises.models import Enterprise
 from app.enums import Status
 from app.notifications import links, messages, rules
@@ -101,8 +101,18 @@ def _context(
     )
 
 
+@dataclass(frozen=True)
+class TimelineEventRecorded:
+    """Every timeline event, handed to per-user channels (app.dingtalk.handlers) in the same transaction."""
+
+    appeal: Appeal
+    event: AppealEvent
+    now: datetime
+
+
 def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, now: datetime) -> int:
     """Adds one outbox row per channel subscribed to this event; returns how many. Never commits."""
+    events.publish(session, TimelineEventRecorded(appeal, event, now))
     event_type = rules.notification_type(event.type)
     if event_type is None:
         return 0

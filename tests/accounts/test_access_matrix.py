@@ -43,6 +43,7 @@ class NotifyObjects:
 
 def _notify_objects(session: Any, now: Any) -> NotifyObjects:
     """A 西溪街道 channel, a broken one, a dead message and an alert, for the per-id notification routes."""
+    from app.dingtalk.models import DingTalkGroup
     from app.notifications.models import AdminAlert, Channel, OutboxMessage
     from app.units.service import get_by_code
 
@@ -56,7 +57,8 @@ def _notify_objects(session: Any, now: Any) -> NotifyObjects:
                          payload={"msgtype": "text", "text": {"content": "诉求"}}, dedupe_key="matrix:dead",
                          status="dead", next_attempt_at=now, created_at=now)
     alert = AdminAlert(unit_id=unit_id, kind="channel_broken", channel_id=broken.id, message="渠道已停用", created_at=now)
-    session.add_all([dead, alert])
+    group = DingTalkGroup(unit_id=unit_id, open_conversation_id="cidMatrixGroup==", created_at=now)
+    session.add_all([dead, alert, group])
     session.commit()
     return NotifyObjects(channel.id, broken.id, dead.id, alert.id)
 
@@ -204,6 +206,10 @@ POLICY: dict[tuple[str, str], Case] = {
                                                          params=lambda w: {"channel_id": w.notify.channel}),
     ("POST", "/api/v1/channels/{channel_id}/activate"): Case(ADMIN_ON_XIXI,
                                                              params=lambda w: {"channel_id": w.notify.broken}),
+    ("PUT", "/api/v1/units/{code}/dingtalk-group"): Case(ADMIN_ON_XIXI, params=lambda w: {"code": "330106012"},
+                                                         body=lambda w, r: {"open_conversation_id": "cidMatrix2=="}),
+    ("GET", "/api/v1/units/{code}/dingtalk-group"): Case(ADMIN_ON_XIXI, params=lambda w: {"code": "330106012"}),
+    ("DELETE", "/api/v1/units/{code}/dingtalk-group"): Case(ADMIN_ON_XIXI, params=lambda w: {"code": "330106012"}),
     ("GET", "/api/v1/outbox"): Case(expect(gongshu_admin=200, city=200)),
     ("POST", "/api/v1/outbox/{msg_id}/redeliver"): Case(ADMIN_ON_XIXI, params=lambda w: {"msg_id": w.notify.dead}),
     ("GET", "/api/v1/alerts"): Case(expect(gongshu_admin=200, city=200)),
@@ -226,8 +232,9 @@ POLICY: dict[tuple[str, str], Case] = {
         ADMIN_ON_XIXI, params=lambda w: {"group_id": w.group}, body=lambda w, r: {"appeal_ids": [w.appeal_a]}),
     ("POST", "/api/v1/problem-groups/{group_id}/assign"): Case(
         ADMIN_ON_XIXI, params=lambda w: {"group_id": w.group}, body=lambda w, r: {"unit_code": "330100"}),
+    # The world's group has no appeals: the city admin gets past authorisation and is refused by state (409).
     ("POST", "/api/v1/problem-groups/{group_id}/resolve"): Case(
-        ADMIN_ON_XIXI, params=lambda w: {"group_id": w.group},
+        expect(gongshu_admin=404, city=409), params=lambda w: {"group_id": w.group},
         body=lambda w, r: {"resolution_code": "已解决", "public_reply": "已统一协调解决"}),
     # Phone callbacks (回访): staff of the district that owes the call, and above.
     ("GET", "/api/v1/callback-tasks"): Case(STAFF_READ),
@@ -263,6 +270,16 @@ POLICY: dict[tuple[str, str], Case] = {
                                                body=lambda w, r: {"name": "王晓明"}),
     ("POST", "/api/v1/users/{user_id}/api-keys"): Case(ADMIN_ON_XIXI_201,
                                                        params=lambda w: {"user_id": w.liaison_user_id}),
+    # 走访台账 (DESIGN §11). The matrix's staff keys are bound to no user: nobody to name as the visitor → 403.
+    ("POST", "/api/v1/visits"): Case(expect(), body=lambda w, r: {
+        "enterprise_uscc": XIXI_ENTERPRISE, "visited_on": "2026-03-01", "mode": "on_site", "summary": "例行走访"}),
+    ("GET", "/api/v1/visits"): Case(STAFF_READ),
+    ("GET", "/api/v1/visits/export.csv"): Case(STAFF_READ),
+    ("GET", "/api/v1/visits/export.xlsx"): Case(STAFF_READ),
+    ("GET", "/api/v1/visits/{visit_id}"): Case(expect(gongshu_admin=404, xixi_liaison=404, city=404),
+                                               params=lambda w: {"visit_id": 2_000_000}),
+    ("GET", "/api/v1/enterprises/{uscc}/visits"): Case(expect(gongshu_admin=404, xixi_liaison=200, city=200),
+                                                       params=lambda w: {"uscc": XIXI_ENTERPRISE}),
 }
 
 
