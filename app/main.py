@@ -48,6 +48,9 @@ from app.problems.router import router as problems_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
 from app.visits.router import router as visits_router
+from app.pairing import handlers as pairing_handlers
+from app.pairing.router import router as pairing_router
+from app.visits.policy_router import router as visit_policy_router
 
 log = logging.getLogger("app")
 
@@ -117,6 +120,9 @@ def create_app(
     for router in (dingtalk_router, visits_router):
         app.include_router(release_connections(router))
     revisit_notices.register()
+    for router in (pairing_router, visit_policy_router):
+        app.include_router(release_connections(router))
+    pairing_handlers.register()  # the reach a pairing or a building grants (app.core.reach)
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")

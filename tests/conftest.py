@@ -52,6 +52,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     import app.models  # noqa: F401
     from app.core import migrate
+    from app.pairing import handlers as pairing_handlers
+
+    pairing_handlers.register()  # service tests see the reach a pairing grants, as the app does (app.core.reach)
     from app.db import make_engine
 
     engine = make_engine(database_url)

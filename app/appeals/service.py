@@ -16,11 +16,11 @@ from app.appeals.schemas import AppealCreate
 from app.appeals.views import to_read
 from app.attachments import links as attachment_links
 from app.auth.principal import Principal
-from app.core import idempotency
+from app.core import idempotency, reach
 from app.core.time import SHANGHAI
 from app.db import insert_row, new_row
 from app.enterprises.models import Enterprise
-from app.enterprises.service import get_by_uscc, get_with_street
+from app.enterprises.service import get_by_uscc, get_with_street, staff_reaches
 from app.enums import URGENCY_LABELS, AppealKind, Category, Role, SlaState, Source, Status, Tier, Urgency
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.sla import policy as sla
@@ -66,7 +66,7 @@ def _enterprise_for_intake(session: Session, principal: Principal, data: AppealC
         raise InvalidInput.field("body.enterprise_uscc", "工作人员代企业提交时必须填写统一社会信用代码")
     found = get_with_street(session, data.enterprise_uscc)
     enterprise, street = found if found else (None, None)
-    if enterprise is None or street is None or not principal.reaches_path(street.path):
+    if enterprise is None or street is None or not staff_reaches(session, principal, enterprise.id, street):
         raise InvalidInput.field("body.enterprise_uscc", f"企业 {data.enterprise_uscc} 未登记或不在您的权限范围内")
     return enterprise, street
 
@@ -236,7 +236,9 @@ def visibility_clause(principal: Principal, reach_ids: list[int] | None) -> Any:
         return Appeal.enterprise_id == (principal.enterprise_id or -1)
     if reach_ids is None:
         return True
-    return or_(col(Appeal.unit_id).in_(reach_ids), col(Appeal.street_unit_id).in_(reach_ids))
+    in_tree = or_(col(Appeal.unit_id).in_(reach_ids), col(Appeal.street_unit_id).in_(reach_ids))
+    granted = reach.enterprise_clause(col(Appeal.enterprise_id), principal)  # a pairing, a building (app.core.reach)
+    return in_tree if granted is None else or_(in_tree, granted)
 
 
 def get_visible(session: Session, principal: Principal, appeal_id: int, reach_ids: list[int] | None) -> Appeal:

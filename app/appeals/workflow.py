@@ -14,6 +14,7 @@ from app.appeals.lifecycle import TRANSITIONS, Action, Who, actions_from
 from app.appeals.models import Appeal, AppealCohandler, AppealStep
 from app.appeals.schemas import ActionIn
 from app.auth import service as auth
+from app.core import reach
 from app.auth.principal import Principal
 from app.db import is_postgres
 from app.enums import SlaState, Status, Tier, Urgency
@@ -59,9 +60,10 @@ def may(who: Who, principal: Principal, appeal: Appeal, owner: Unit, session: Se
     match who:
         case Who.owner:
             return is_member
-        case Who.owner_or_cohandler:
+        case Who.owner_or_cohandler:  # a paired liaison or 楼长 adds progress notes as 协办 (app.core.reach)
             return is_member or (principal.is_staff and principal.unit_id is not None and session.get(
-                AppealCohandler, (appeal.id, principal.unit_id)) is not None)
+                AppealCohandler, (appeal.id, principal.unit_id)) is not None) or (
+                principal.is_staff and reach.grants(session, principal, appeal.enterprise_id))
         case Who.owner_admin:
             return is_admin_here
         case Who.ancestor_admin:

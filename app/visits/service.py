@@ -19,13 +19,12 @@ from app.appeals.schemas import AppealCreate
 from app.auth import service as auth
 from app.auth.models import User
 from app.auth.principal import Principal
-from app.core import idempotency
+from app.core import idempotency, reach
 from app.core.time import SHANGHAI
 from app.enterprises.models import Enterprise
-from app.enterprises.service import get_with_street
+from app.enterprises.service import get_with_street, staff_reaches
 from app.enums import Role, Source
 from app.errors import FieldError, Forbidden, InvalidInput, NotFound
-from app.pairing.models import Building
 from app.policies.models import Policy
 from app.units import service as units
 from app.units.models import Unit
@@ -60,27 +59,9 @@ def today_in_shanghai(now: datetime) -> date:
 # --- reach ----------------------------------------------------------------------------------------------------
 
 def enterprise_in_reach(session: Session, principal: Principal, enterprise: Enterprise, street: Unit) -> bool:
-    """May this staff principal act for the enterprise: its street is in their subtree, or they are its paired
-    liaison, or the 楼长 of its building. (One function, so the pairing registry can replace it at merge.)"""
-    if not principal.is_staff:
-        return False
-    if principal.reaches_path(street.path):
-        return True
-    if principal.user_id is None:
-        return False
-    if enterprise.liaison_user_id == principal.user_id:
-        return True
-    if enterprise.building_id is not None:
-        building = session.get(Building, enterprise.building_id)
-        return building is not None and building.manager_user_id == principal.user_id
-    return False
-
-
-def _paired_enterprise_ids(principal: Principal) -> Any:
-    """Enterprises the user reaches by pairing or as 楼长, as a subquery."""
-    buildings = select(Building.id).where(Building.manager_user_id == principal.user_id)
-    return select(Enterprise.id).where(or_(Enterprise.liaison_user_id == principal.user_id,
-                                           col(Enterprise.building_id).in_(buildings)))
+    """May this staff principal act for the enterprise: its street is in their subtree, or another domain grants it
+    (the paired liaison, the 楼长 of its building: app.core.reach)."""
+    return principal.is_staff and staff_reaches(session, principal, enterprise.id, street)  # type: ignore[arg-type]
 
 
 def visibility_clause(principal: Principal, reach_ids: list[int] | None) -> Any:
@@ -90,8 +71,10 @@ def visibility_clause(principal: Principal, reach_ids: list[int] | None) -> Any:
         return True
     clauses = [col(Visit.street_unit_id).in_(reach_ids), col(Visit.visitor_unit_id).in_(reach_ids)]
     if principal.user_id is not None:
-        clauses += [Visit.visitor_user_id == principal.user_id,
-                    col(Visit.enterprise_id).in_(_paired_enterprise_ids(principal))]
+        clauses.append(Visit.visitor_user_id == principal.user_id)
+    granted = reach.enterprise_clause(col(Visit.enterprise_id), principal)
+    if granted is not None:
+        clauses.append(granted)
     return or_(*clauses)
 
 

@@ -22,6 +22,7 @@ from fastapi.routing import iter_route_contexts
 
 from app.enterprises.uscc import make_uscc
 from tests.accounts.helpers import enterprise_appeal, png_bytes, upload
+from tests.accounts.matrix_pairing import pairing_policy
 from tests.helpers import HUSHU_ENTERPRISE, XIXI_ENTERPRISE, appeal_body
 
 ROLES = ("anonymous", "unbound", "ent_b", "gongshu_admin", "xixi_liaison", "ent_a", "city")
@@ -76,6 +77,7 @@ class World:
     notify: NotifyObjects
     group: int = 0
     callback_task: int = 0
+    building: int = 0
 
 
 @dataclass(frozen=True)
@@ -281,6 +283,9 @@ POLICY: dict[tuple[str, str], Case] = {
 }
 
 
+POLICY.update(pairing_policy(Case, expect))
+
+
 # HTML pages sign in with a cookie session, not a bearer token; tests/pages proves their access rules.
 COOKIE_PAGES = ("/m/", "/dashboard")
 
@@ -327,8 +332,10 @@ def world(client, keys, fakes, enterprise_user, session) -> World:  # type: igno
     for action, body in (("sign", {}), ("resolve", {"resolution_code": "已解决", "public_reply": "已解决"})):
         client.post(f"/api/v1/appeals/{resolved_appeal}/actions/{action}", json=body, headers=keys["xixi_liaison"])
     task = client.get("/api/v1/callback-tasks", headers=keys["city"]).json()["items"][0]["id"]
+    building = client.post("/api/v1/buildings", json={"name": "西溪大厦", "street_code": "330106012"},
+                           headers=keys["city"]).json()["id"]
     return World(headers, appeal_a, appeal_b, attachment_a, attachment_b, request, liaison, fakes,
-                 lambda openid: wechat_sign_in(client, fakes, openid), notify, group, task)
+                 lambda openid: wechat_sign_in(client, fakes, openid), notify, group, task, building)
 
 
 def _send(client, method: str, path: str, headers: dict[str, str], body: Any,  # type: ignore[no-untyped-def]
