@@ -266,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Every command logs like the server: one JSON object per line in prod (`zhuqi worker` included), text in dev.
     configure_logging(settings.effective_log_format)
+    from app import wiring
+
+    wiring.install(settings)
     try:
         return int(args.func(args) or 0)
     except DatabaseUnavailable as exc:

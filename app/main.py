@@ -21,7 +21,6 @@ from app.auth.router import router as users_router
 from app.chatbot.router import router as chatbot_router
 from app.callbacks.router import router as callbacks_router
 from app.config import Settings, get_settings
-from app.core.health import READINESS_CHECKS
 from app.core.health import router as health_router
 from app.core.http import (
     BodySizeLimitMiddleware,
@@ -35,7 +34,6 @@ from app.core.logging import configure_logging
 from app.db import make_engine
 from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
-from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
 from app.pages import web as pages_web
 from app.pages.dash_router import router as dashboard_router
@@ -44,6 +42,7 @@ from app.sla.router import router as sla_router
 from app.problems.router import router as problems_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
+from app import wiring
 
 log = logging.getLogger("app")
 
@@ -98,8 +97,7 @@ def create_app(
     refcache.configure(engine, settings.cache_seconds)
     app.state.clock = clock or system_clock
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
-    links.configure(settings)
-    READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
+    wiring.install(settings)  # subscribers and registries, bound to these settings
     install_error_handlers(app)
     configure_logging(settings.effective_log_format)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)

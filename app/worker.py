@@ -74,10 +74,10 @@ def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], dat
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
     from app.core import refcache
+    from app import wiring
     from app.db import make_engine
-    from app.notifications import links
 
-    links.configure(settings)
+    wiring.install(settings)
     engine = make_engine(settings.database_url)
     refcache.configure(engine, settings.cache_seconds)
     if once:

@@ -19,6 +19,14 @@ from sqlmodel import Session, SQLModel
 hypothesis_settings.register_profile("default", deadline=None, max_examples=60, database=None)
 hypothesis_settings.load_profile("default")
 
+@pytest.fixture(autouse=True)
+def wiring_installed() -> None:
+    """The subscribers the app factory, the worker and the CLI install (idempotent, so cheap per test)."""
+    from app import wiring
+
+    wiring.install()
+
+
 DB_FIXTURES = {"engine", "db", "session", "client", "app", "city", "keys"}
 
 
