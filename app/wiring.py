@@ -13,11 +13,17 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.accounts import handlers as accounts
+from app.appeals import handlers as appeals
 from app.appeals.models import Appeal
 from app.callbacks import handlers as callbacks
+from app.chatbot import handlers as chatbot
 from app.config import Settings
+from app.enterprises import handlers as enterprises
 from app.notifications import handlers as notifications
+from app.pages import handlers as page_handlers
 from app.pages import service as pages
+from app.sla import handlers as sla
 
 
 @dataclass(frozen=True)
@@ -35,7 +41,14 @@ def install(settings: Settings | None = None) -> None:
 
     Without settings, keeps the settings an earlier install bound (the tests install once, then each app binds
     its own)."""
+    appeals.register()  # first: its series lead /metrics, as they always did
     writer = notifications.current_writer()
     if settings is not None or writer is None:
-        notifications.register(PageLink(settings))
+        notifications.register(PageLink(settings))  # the outbox writer, then its registrations with core
     callbacks.register()
+    # Contributions to core's registries (core imports no domain): field checks, /readyz, /metrics, housekeeping.
+    enterprises.register()
+    sla.register()
+    accounts.register()
+    chatbot.register()
+    page_handlers.register()

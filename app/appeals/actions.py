@@ -1,12 +1,15 @@
-"""One handler per action (DESIGN §2). Each mutates the locked appeal and records exactly one timeline event
-(the anti ping-pong rule adds the escalation it causes). Handlers never commit: perform_action does."""
+"""One handler per action (DESIGN §2), as data: `HANDLERS` maps each Action of the transition table
+(app.appeals.lifecycle) to a function of a `Context`. Each mutates the locked appeal and records exactly one
+timeline event (the anti ping-pong rule adds the escalation it causes). Handlers never commit:
+app.appeals.workflow.perform_action does. A new action = a row in lifecycle.TRANSITIONS + a handler here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.appeals.domain_events import AppealResolved, AppealSettled
 from app.appeals.events import record_event
@@ -20,7 +23,11 @@ from app.appeals.lifecycle import (
     Rating,
 )
 from app.appeals.models import Appeal, AppealCohandler, AppealEvent, ExtensionRequest
-from app.appeals.workflow import Context, move_to, resolve_unit
+from app.appeals.access import get_visible
+from app.appeals.schemas import ActionIn
+from app.appeals.state import move_to
+from app.auth import service as auth
+from app.auth.principal import Principal
 from app.core import events
 from app.core.time import SHANGHAI
 from app.enums import STATUS_LABELS, URGENCY_LABELS, URGENCY_RANK, Status, Urgency
@@ -29,6 +36,28 @@ from app.sla import policy as sla
 from app.sla import service as sla_service
 from app.units import service as units
 from app.units.models import Unit
+
+
+@dataclass
+class Context:
+    """Everything an action handler needs, loaded once."""
+
+    session: Session
+    principal: Principal
+    appeal: Appeal
+    owner: Unit
+    data: ActionIn
+    now: datetime
+    via: str | None
+
+
+def resolve_unit(session: Session, code: str | None, field: str = "body.target_unit_code") -> Unit:
+    if not code:
+        raise InvalidInput.field(field, "必须指定目标单位编码")
+    unit = units.get_by_code(session, code)
+    if unit is None:
+        raise InvalidInput.field(field, f"单位 {code} 不存在")
+    return unit
 
 
 def _require(value: object, field: str, message: str) -> None:
@@ -305,9 +334,6 @@ def withdraw(ctx: Context) -> None:
 
 
 def merge(ctx: Context) -> None:
-    from app.appeals.service import get_visible
-    from app.auth import service as auth
-
     _require(ctx.data.target_appeal_id, "target_appeal_id", "请指定合并到的诉求")
     if ctx.data.target_appeal_id == ctx.appeal.id:
         raise InvalidInput.field("body.target_appeal_id", "不能合并到自身")

@@ -20,7 +20,7 @@ from app.appeals.domain_events import AppealSettled
 from app.appeals.events import record_event
 from app.appeals.models import Appeal, AppealStep
 from app.appeals.schedule import Step, StepKind
-from app.appeals.workflow import clocks_of, done_steps, move_to, save
+from app.appeals.state import clocks_of, done_steps, move_to, save
 from app.config import Settings
 from app.core import events, metrics
 from app.db import is_postgres, session_for

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from app.appeals.domain_events import AppealEventRecorded
-from app.core import events, health, refcache
+from app.core import events, health, metrics, refcache
 from app.notifications import dispatcher, outbox
+from app.notifications import metrics as outbox_metrics
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ def register(link_for: outbox.LinkFor) -> None:
     # Which units have a channel is cached per process; a channel's unit or state changing clears it.
     refcache.track("channel", columns=("unit_id", "state"))
     health.READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
+    metrics.register_business_series("outbox_backlog", outbox_metrics.outbox_backlog)
+    metrics.register_business_series("dispatcher_lag", outbox_metrics.dispatcher_lag)
 
 
 def current_writer() -> OutboxWriter | None:
