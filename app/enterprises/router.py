@@ -49,7 +49,7 @@ def list_enterprises(
     cursor: CursorQuery = None,
 ) -> EnterprisePage:
     """列出权限范围内的企业。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     after = decode_cursor_id(cursor, secret)
     rows = service.list_enterprises(
         session, principal, reach_ids=auth.reach_unit_ids(session, principal), street_code=street_code,
