@@ -11,6 +11,7 @@ from datetime import datetime, time
 
 from sqlmodel import Session, col, select
 
+from app.appeals.access import get_visible
 from app.appeals.domain_events import AppealResolved, AppealSettled
 from app.appeals.events import record_event
 from app.appeals.lifecycle import (
@@ -23,7 +24,6 @@ from app.appeals.lifecycle import (
     Rating,
 )
 from app.appeals.models import Appeal, AppealCohandler, AppealEvent, ExtensionRequest
-from app.appeals.access import get_visible
 from app.appeals.schemas import ActionIn
 from app.appeals.state import move_to
 from app.auth import service as auth

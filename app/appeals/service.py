@@ -11,8 +11,8 @@ from sqlmodel import Session, col, select
 
 from app.accounts import quota
 from app.appeals import attachments as attachment_links
+from app.appeals import events, lifecycle, numbering, state, urgency
 from app.appeals.access import get_visible, visibility_clause  # noqa: F401  # their old home; callers import them here
-from app.appeals import events, lifecycle, numbering, urgency, workflow
 from app.appeals.models import Appeal, AppealEvent
 from app.appeals.schemas import AppealCreate
 from app.appeals.views import to_read
@@ -180,7 +180,7 @@ def _new_appeal(
         updated_at=now,
         **data.impact.model_dump(),
     )
-    workflow.refresh_schedule(session, appeal, now=now)
+    state.refresh_schedule(session, appeal, now=now)
     insert_row(session, appeal)
     attachment_links.link(session, appeal.id, data.attachment_ids)  # type: ignore[arg-type]
     events.record_event(
