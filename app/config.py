@@ -36,6 +36,12 @@ class Settings(BaseSettings):
     # Reference data and API keys are reused in a process for this long (app.core.refcache); 0 turns it off.
     cache_seconds: float = Field(default=5.0, ge=0, le=300)
     db_wait_seconds: float = 60.0  # `zhuqi serve`/`worker` wait this long for the database at start-up, then exit 1
+    # Connections per process (PostgreSQL): the pool, what it may open beyond it under a burst, and how long a
+    # request waits for one before it is answered 503 + Retry-After (app.core.overload). The arithmetic against
+    # max_connections: docs/decisions.md, "Connection discipline".
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=200)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576
@@ -51,6 +57,16 @@ class Settings(BaseSettings):
     dingtalk_api_base: str = "https://api.dingtalk.com"
     dingtalk_oapi_base: str = "https://oapi.dingtalk.com"
     dingtalk_corp_id: str = ""  # the org's corpId, for dd.requestAuthCode on the liaison page (H5 免登)
+    # DingTalk as the liaison's workplace (DESIGN §14, docs/dingtalk.md): work notices, to-dos and cards are on
+    # when the app's AgentId is set (with APP_KEY/APP_SECRET); cards also need the card platform's template id.
+    dingtalk_agent_id: int | None = None
+    dingtalk_robot_code: str = ""  # the app robot's code; empty: the app key (an internal app's robot)
+    dingtalk_card_template_id: str = ""
+    dingtalk_card_route_key: str = "zhuqi"  # callbackRouteKey registered for /api/v1/callbacks/dingtalk/card
+    dingtalk_notice_daily_budget: int = Field(default=450, ge=2, le=500)  # per user and China day; vendor: 500
+    # http: DingTalk calls our public callback URLs; stream: `zhuqi worker` holds DingTalk's Stream connection.
+    dingtalk_mode: Literal["http", "stream"] = "http"
+    dingtalk_stream_heartbeat_seconds: float = Field(default=10.0, gt=0)
 
     webhook_allowed_hosts: str = ""
     allow_loopback_webhooks: bool = False

@@ -49,6 +49,11 @@ def utc_column(*, nullable: bool = False, index: bool = False) -> Any:
     return sa.Column(UtcDateTime(), nullable=nullable, index=index)
 
 
+# A request that cannot get a connection within this many seconds is answered 503 at once (app.core.overload),
+# never after SQLAlchemy's default 30 s; the API takes it from ZHUQI_DB_POOL_TIMEOUT_SECONDS (engine_for).
+DEFAULT_POOL_TIMEOUT_SECONDS = 5.0
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
@@ -57,7 +62,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
+    kwargs.setdefault("pool_timeout", DEFAULT_POOL_TIMEOUT_SECONDS)
     return sa.create_engine(url, **kwargs)
+
+
+def engine_for(settings: Any) -> Engine:
+    """The engine of an API process, sized by ZHUQI_DB_POOL_SIZE / _MAX_OVERFLOW / _POOL_TIMEOUT_SECONDS
+    (PostgreSQL; SQLite keeps SQLAlchemy's pool: its file lock admits one writer anyway)."""
+    if settings.is_sqlite:
+        return make_engine(settings.database_url)
+    return make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                       max_overflow=settings.db_max_overflow, pool_timeout=settings.db_pool_timeout_seconds)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -86,6 +101,14 @@ def session_for(engine: Engine) -> Session:
 def iter_session(engine: Engine) -> Iterator[Session]:
     with session_for(engine) as session:
         yield session
+
+
+def release(session: Session) -> None:
+    """Ends the session's transaction, if any, and so returns its connection to the pool. Loaded objects stay
+    attached (expired: the next access reloads them in a new transaction). Nothing uncommitted survives it: a use
+    case commits before it returns. Cheap when the session holds no connection."""
+    if session.in_transaction():
+        session.rollback()
 
 
 _INSERTS: dict[str, sa.Insert] = {}

@@ -31,8 +31,10 @@ from app.core.http import (
 )
 from app.core import docs, metrics, refcache
 from app.core.logging import configure_logging
-from app.db import make_engine
-from app.deps import system_clock
+from app.db import engine_for
+from app.deps import release_connections, system_clock
+from app.dingtalk import setup as dingtalk_setup
+from app.dingtalk.router import router as dingtalk_router
 from app.enterprises.router import router as enterprises_router
 from app.notifications.router import router as notifications_router
 from app.pages import web as pages_web
@@ -66,7 +68,7 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     settings = settings or get_settings()
-    engine = engine or make_engine(settings.database_url)
+    engine = engine or engine_for(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +100,7 @@ def create_app(
     app.state.clock = clock or system_clock
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
     wiring.install(settings)  # subscribers and registries, bound to these settings
+    dingtalk_setup.install(settings)  # DingTalk workplace: timeline subscriber, Stream readiness (DESIGN §14)
     install_error_handlers(app)
     configure_logging(settings.effective_log_format)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -106,7 +109,8 @@ def create_app(
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
-        app.include_router(router)
+        app.include_router(release_connections(router))  # connections held only while a thread runs (app.deps)
+    app.include_router(release_connections(dingtalk_router))
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")

@@ -19,3 +19,4 @@ import app.sla.models  # noqa: F401
 import app.stats.models  # noqa: F401
 import app.units.models  # noqa: F401
 import app.visits.models  # noqa: F401
+import app.dingtalk.models  # noqa: F401

@@ -34,12 +34,14 @@ def registered_jobs() -> list[Job]:
     """Jobs are registered here, next to nothing else, so the worker has one list to read."""
     from app.appeals.sweeper import sweep_job
     from app.core.housekeeping import housekeeping_job
+    from app.dingtalk import dispatch as dingtalk_dispatch
     from app.notifications import dispatcher
 
     return [
         Job("sweeper", lambda s: s.sweep_interval_seconds, sweep_job),
         Job("dispatcher", lambda s: s.dispatch_interval_seconds, dispatcher.run_job),
         Job("housekeeping", lambda s: s.housekeeping_interval_seconds, housekeeping_job),
+        Job("dingtalk", lambda s: s.dispatch_interval_seconds, dingtalk_dispatch.run_job),
     ]
 
 
@@ -80,6 +82,9 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     wiring.install(settings)
     engine = make_engine(settings.database_url)
     refcache.configure(engine, settings.cache_seconds)
+    from app.dingtalk import setup as dingtalk_setup
+
+    dingtalk_setup.install(settings)
     if once:
         for job in registered_jobs():
             log.info("%s: %d", job.name, job.run(engine, settings, system_clock()))
@@ -88,6 +93,9 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("worker started: %s", ", ".join(j.name for j in registered_jobs()) or "no jobs")
+    stream = dingtalk_setup.start_stream(engine, settings)  # ZHUQI_DINGTALK_MODE=stream: DingTalk's Stream link
     run_loop(engine, settings, stop)
+    if stream is not None:
+        stream.stop()
     engine.dispose()
     return 0

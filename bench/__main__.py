@@ -29,6 +29,8 @@ MODULES: list[tuple[str, str, str, str]] = [
     ("dispatcher", "bench.bench_dispatcher",
      "dispatcher vs fake DingTalk: 0 lost, 0 blocks, ≥ 85% of allowed rate (issue 5)", "0/0/≥ 85%"),
     ("chatbot", "bench.bench_chatbot", "chatbot callback at 20 concurrent liaisons (issue 7)", "p99 ≤ 300 ms"),
+    ("burst", "bench.bench_burst", "200 connections at once vs 25: 401/list p99, intake rate (issue 14)",
+     "0 errors, 401 p99 ≤ 1 s"),
 ]
 
 

@@ -344,7 +344,7 @@ def merge(ctx: Context) -> None:
         raise InvalidInput.field("body.target_appeal_id", "目标诉求不存在或不在您的权限范围内") from None
     if Status(survivor.status) not in (Status.submitted, Status.in_progress, Status.pending_info, Status.returned,
                                        Status.resolved):
-        raise InvalidInput.field("body.target_appeal_id", f"目标诉求 {survivor.number} 已{STATUS_LABELS[Status(survivor.status)]}")
+        raise InvalidInput.field("body.target_appeal_id", f"目标诉求 {survivor.number} 当前状态为「{STATUS_LABELS[Status(survivor.status)]}」")
     a = ctx.appeal
     a.merged_into_id = survivor.id
     a.closed_at = ctx.now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime
 
@@ -64,14 +65,34 @@ def create_api_key(
     return key, token
 
 
+# What create_api_key issues: the prefix and 32 random bytes in URL-safe base64. Anything else is refused unread.
+_KEY_SHAPE = re.compile(r"zq_[A-Za-z0-9_-]{43}")
+_INVALID_KEY = "API key 无效或已吊销"
+
+
 def authenticate_api_key(session: Session, token: str) -> Principal:
-    key_hash = hash_key(token)
-    return refcache.cached(session, ("api_key", key_hash), lambda: _principal_for_key(session, key_hash))
+    if not _KEY_SHAPE.fullmatch(token):
+        raise Unauthenticated(_INVALID_KEY)
+    cache_key = ("api_key", hash_key(token))
+    generation = refcache.generation(session)
+    try:
+        return refcache.cached(session, cache_key, lambda: _principal_for_key(session, cache_key[1]))
+    except Unauthenticated as exc:
+        refcache.refuse(session, cache_key, exc.detail or _INVALID_KEY, generation=generation)
+        raise
 
 
 def cached_api_key_principal(session: Session, token: str) -> Principal | None:
-    """The principal of a key authenticated moments ago in this process, without touching the database."""
-    return refcache.peek(session, ("api_key", hash_key(token)))
+    """The principal of a key authenticated moments ago in this process, without touching the database; raises
+    Unauthenticated for a malformed key and for one refused moments ago (an invented key costs one query per
+    ZHUQI_CACHE_SECONDS and process, however often it is sent). None: not seen lately, ask the database."""
+    if not _KEY_SHAPE.fullmatch(token):
+        raise Unauthenticated(_INVALID_KEY)
+    cache_key = ("api_key", hash_key(token))
+    reason = refcache.refusal(session, cache_key)
+    if reason is not None:
+        raise Unauthenticated(reason)
+    return refcache.peek(session, cache_key)  # type: ignore[no-any-return]
 
 
 def _principal_for_key(session: Session, key_hash: str) -> Principal:
@@ -82,7 +103,7 @@ def _principal_for_key(session: Session, key_hash: str) -> Principal:
         .where(ApiKey.key_hash == key_hash)
     ).first()
     if row is None or row[0].revoked_at is not None:
-        raise Unauthenticated("API key 无效或已吊销")
+        raise Unauthenticated(_INVALID_KEY)
     key, unit, user = row
     if user is not None and not user.active:
         raise Unauthenticated("API key 所属单位或用户已停用")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.appeals.lifecycle import TRANSITIONS, Action
+from app.appeals.todo import TodoCounts
 from app.chatbot.commands import help_text
 from app.chatbot.schemas import At, CardCallbackReply, CardParams, MarkdownBody, RobotReply
 from app.enums import CATEGORY_LABELS, STATUS_LABELS, Category, Status
@@ -48,15 +49,6 @@ class AppealBrief:
     urgency_reasons: tuple[str, ...] = ()
     enterprise_name: str | None = None  # set only for one-to-one chats
     public_reply: str | None = None
-
-
-@dataclass(frozen=True)
-class TodoCounts:
-    total: int = 0
-    red: int = 0
-    yellow: int = 0
-    green: int = 0
-    overdue: int = 0
 
 
 def _clip(text: str, limit: int) -> str:

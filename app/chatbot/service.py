@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.appeals import numbering, workflow
+from app.appeals import numbering, todo, workflow
 from app.appeals.lifecycle import Action
 from app.appeals.models import Appeal
 from app.appeals.schemas import ActionIn
@@ -50,7 +50,6 @@ log = logging.getLogger("app.chatbot")
 VIA = "chatbot"  # the timeline's `via` for everything done from DingTalk
 PROCESSING_STALE_AFTER = timedelta(seconds=10)
 TODO_LIMIT = 10
-TODO_STATUSES = (Status.submitted, Status.in_progress, Status.pending_info)  # what the owning unit has to act on
 OVER_QUOTA_ERROR_CODE = "20001"
 VERB_ACTIONS: dict[Verb, Action] = {
     Verb.sign: Action.sign, Verb.progress: Action.progress, Verb.request_info: Action.request_info,
@@ -201,21 +200,9 @@ def _todo(session: Session, principal: Principal, at: str | None, *, private: bo
     """My unit's appeals to act on: most urgent first, then the nearest deadline; counts over all of them."""
     unit = session.get(Unit, principal.unit_id)
     assert unit is not None
-    mine = (Appeal.unit_id == unit.id, col(Appeal.status).in_(TODO_STATUSES))
-    counts: dict[str, int] = {"total": 0, "red": 0, "yellow": 0, "green": 0, "overdue": 0}
-    grouped = session.exec(select(Appeal.urgency, Appeal.sla_state, sa.func.count())
-                           .where(*mine).group_by(Appeal.urgency, Appeal.sla_state)).all()
-    for urgency, sla_state, n in grouped:
-        counts["total"] += n
-        if urgency in ("red", "yellow", "green"):
-            counts[urgency] += n
-        counts["overdue"] += n if sla_state == SlaState.overdue else 0
-    rank = sa.case((Appeal.urgency == Urgency.red, 0), (Appeal.urgency == Urgency.yellow, 1), else_=2)
-    deadline = sa.case((Appeal.status == Status.submitted, Appeal.respond_by), else_=Appeal.resolve_by)
-    rows = session.exec(select(Appeal).where(*mine)
-                        .order_by(rank, deadline.nulls_last(), col(Appeal.id)).limit(TODO_LIMIT)).all()
+    counts, rows = todo.unit_todo(session, unit.id, limit=TODO_LIMIT)  # type: ignore[arg-type]
     items = [_brief(session, a, unit, private=False) for a in rows]
-    return replies.todo(unit.name, replies.TodoCounts(**counts), items, at)
+    return replies.todo(unit.name, counts, items, at)
 
 
 def _query(session: Session, principal: Principal, command: Command, at: str | None, *,

@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import messages_zh, metrics
+from app.core import messages_zh, metrics, overload
 from app.core.logging import bind_request, route_template
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, AppError, FieldError, Problem
 
@@ -92,6 +92,8 @@ def _body_problem(request: Request, exc: StarletteHTTPException) -> Problem:
 
 
 def install_error_handlers(app: FastAPI) -> None:
+    overload.install(app)  # an exhausted connection pool: 503 + Retry-After, not a 500
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> JSONResponse:
         return problem_response(exc.problem(_request_id(request)), exc.headers)

@@ -34,10 +34,16 @@ _CHANGED = "zhuqi.refcache.changed"
 _TRACKED: dict[str, tuple[str, ...] | None] = {}
 
 
+# Refusals (an unknown or revoked API key) are remembered too, so a flood of invented keys costs no query after
+# the first of each; bounded, because the keys come from outside: the oldest refusal goes first.
+MAX_REFUSALS = 10_000
+
+
 class _Store:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.values: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        self.refusals: dict[tuple[Any, ...], tuple[float, str]] = {}  # insertion order = age
         self.generation = 0
         self.lock = threading.Lock()
 
@@ -99,10 +105,39 @@ def cached(session: OrmSession, key: tuple[Any, ...], load: Callable[[], T], *,
     return value
 
 
+def refusal(session: OrmSession, key: tuple[Any, ...], *, now: Callable[[], float] = time.monotonic) -> str | None:
+    """The reason `key` was refused moments ago in this process (see `refuse`), or None; no I/O."""
+    store = _usable_store(session)
+    hit = store.refusals.get(key) if store is not None else None
+    return hit[1] if hit is not None and hit[0] > now() else None
+
+
+def refuse(session: OrmSession, key: tuple[Any, ...], reason: str, *, generation: int | None = None,
+           now: Callable[[], float] = time.monotonic) -> None:
+    """Remembers for a few seconds that `key` was refused (for `reason`). With `generation` (from `generation()`
+    before the load), not if the cache was cleared meanwhile: a key created since then must not be refused."""
+    store = _usable_store(session)
+    if store is None:
+        return
+    with store.lock:
+        if generation is not None and store.generation != generation:
+            return
+        store.refusals.pop(key, None)
+        while len(store.refusals) >= MAX_REFUSALS:
+            del store.refusals[next(iter(store.refusals))]
+        store.refusals[key] = (now() + store.seconds, reason)
+
+
+def generation(session: OrmSession) -> int | None:
+    store = _usable_store(session)
+    return store.generation if store is not None else None
+
+
 def clear(engine: Engine) -> None:
     store = _store(engine)
     with store.lock:
         store.values.clear()
+        store.refusals.clear()
         store.generation += 1
 
 

@@ -46,6 +46,8 @@ class DingTalkWorkplace(Protocol):
 
     def update_card(self, out_track_id: str, params: dict[str, str]) -> None: ...
 
+    def register_card_callback(self, route_key: str, url: str, api_secret: str) -> None: ...
+
     def get_union_id(self, userid: str) -> str: ...
 
 
@@ -226,3 +228,9 @@ class DingTalkApi:
                 "cardUpdateOptions": {"updateCardDataByKey": True},
             },
         )
+
+    def register_card_callback(self, route_key: str, url: str, api_secret: str) -> None:
+        """HTTP mode: where DingTalk posts clicks of cards sent with this route key, signed with `api_secret`."""
+        self._call("api", "POST", "/v1.0/card/callbacks/register",
+                   json={"callbackRouteKey": route_key, "callbackUrl": url, "apiSecret": api_secret,
+                         "forceUpdate": True})

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from app.appeals.domain_events import AppealEventRecorded
 from app.appeals.models import Appeal, AppealEvent
 from app.auth.models import User
 from app.core import refcache
@@ -106,6 +107,11 @@ def _context(
         note=event.note,
         urgency_reasons=tuple(appeal.urgency_reasons),
     )
+
+
+# The name app.dingtalk.handlers subscribes to: every timeline event is now published by appeals itself
+# (app.appeals.events.record_event), so per-user channels hear it without the outbox relaying it.
+TimelineEventRecorded = AppealEventRecorded
 
 
 def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, now: datetime,

@@ -22,6 +22,7 @@ from app.errors import AppError, Forbidden, NotFound
 from app.pages import forms, present, service, tokens, view, web
 from app.accounts import vendors
 from app.pages import dingtalk
+from app.pages import home as home_view
 from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkNotConfigured
 from app.pages.service import LinkRefused, UnknownDingTalkUser, Viewer
 
@@ -162,10 +163,11 @@ def post_action(number: str, action: str, request: Request, session: SessionDep,
 
 
 @router.get("/m/", response_class=HTMLResponse)
-def home(request: Request, settings: SettingsDep, viewer: ViewerDep) -> Response:
+def home(request: Request, session: SessionDep, settings: SettingsDep, viewer: ViewerDep) -> Response:
     if viewer is None:
         return signin(request, settings, next_path="/m/", status_code=200)
-    return web.page(request, "m/home.html", {"viewer": viewer, "csrf": session_csrf(settings, viewer)})
+    return web.page(request, "m/home.html", {"viewer": viewer, "csrf": session_csrf(settings, viewer),
+                                             "home": home_view.home_page(session, viewer)})
 
 
 @router.post("/m/session/dingtalk", response_class=HTMLResponse)

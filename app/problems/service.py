@@ -141,7 +141,7 @@ def link_appeals(session: Session, principal: Principal, group_id: int, appeal_i
                 raise Conflict(f"诉求 {appeal.number} 已归入问题组 {link.group_id}")
             continue
         if appeal.status not in OPEN_STATUSES:
-            raise Conflict(f"诉求 {appeal.number} 已{_status_label(appeal.status)}，不能归入问题组")
+            raise Conflict(f"诉求 {appeal.number} 当前状态为「{_status_label(appeal.status)}」，不能归入问题组")
         if not _within(session, unit, appeal):
             raise InvalidInput.field(f"body.appeal_ids.{position}", f"诉求 {appeal.number} 不在承办单位{unit.name}辖区内；"
                                      "跨区域的共性问题请交由更高层级（如市级专班）办理")
@@ -192,13 +192,15 @@ def resolve_group(session: Session, principal: Principal, group_id: int, data: P
         select(Appeal).join(ProblemGroupAppeal, col(ProblemGroupAppeal.appeal_id) == Appeal.id)
         .where(ProblemGroupAppeal.group_id == group.id).order_by(col(Appeal.id))
     ).all()
+    if not linked:  # nothing to answer: "办结" would report a resolution nobody received
+        raise Conflict("问题组还没有关联任何诉求，不能办结；请先关联诉求")
     resolved, skipped = [], []
     for appeal in linked:
         if resolve_linked_appeal(session, principal, appeal, resolution_code=data.resolution_code,
                                  public_reply=data.public_reply, now=now, group_id=group.id):
             resolved.append(appeal)
         else:
-            reason = SKIP_REASONS.get(Status(appeal.status), f"诉求已{_status_label(appeal.status)}")
+            reason = SKIP_REASONS.get(Status(appeal.status), f"诉求状态为「{_status_label(appeal.status)}」")
             skipped.append(Skipped(appeal, reason))
     group.status = "resolved"
     group.resolution_code = data.resolution_code

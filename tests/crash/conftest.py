@@ -123,6 +123,20 @@ class Procs:
     def worker(self, db: CrashDb, **extra: str) -> subprocess.Popen[bytes]:
         return self._spawn("worker", ["-m", "app.cli", "worker"], env=_env(db, **extra))
 
+    def wait_workers_started(self, workers: list[subprocess.Popen[bytes]], timeout: float = 180) -> None:
+        """A worker has no port: it is up once its log says so. Waited for before the traffic starts, so that a
+        slow start on a busy machine (importing the app can take seconds) is not mistaken for a hang, and a SIGTERM
+        never arrives before the worker installed its handler."""
+        deadline = time.monotonic() + timeout
+        logs = [p for p in sorted(self.logs.glob("worker-*.log"))]
+        while time.monotonic() < deadline:
+            if any(w.poll() is not None for w in workers):
+                raise RuntimeError(f"a worker exited at start:\n{self.log_text()}")
+            if sum("worker started" in p.read_text(errors="replace") for p in logs) >= len(workers):
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"workers not started after {timeout} s:\n{self.log_text()}")
+
     def stop(self, proc: subprocess.Popen[bytes], timeout: float = 20) -> None:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)

@@ -59,6 +59,7 @@ def test_postgres_restart_503_then_recovery_nothing_lost(crash_db, procs):
     _cluster()
     api, base = procs.api(crash_db)
     worker = procs.worker(crash_db, ZHUQI_SWEEP_INTERVAL_SECONDS="1")
+    procs.wait_workers_started([worker])
     acknowledged: dict[str, int] = {}
     unavailable: list[httpx.Response] = []
     unexpected: list[str] = []

@@ -79,6 +79,7 @@ def test_two_workers_two_apis_mixed_traffic(crash_db, procs):
     overdue = _file_in_the_past(crash_db, 45, ago=timedelta(seconds=110), sign=True)  # resolve due in ~10 s
     _, second = procs.api(crash_db)
     workers = [procs.worker(crash_db, ZHUQI_SWEEP_INTERVAL_SECONDS="1") for _ in range(2)]
+    procs.wait_workers_started(workers)
 
     ids = list(unanswered + overdue)
     lock = threading.Lock()

@@ -31,7 +31,7 @@ def test_migrate_serve_and_worker_started_together_all_come_up(fresh_pg_url: str
     for proc, port in zip(servers, ports, strict=True):
         ready = wait_ready(f"http://127.0.0.1:{port}", proc)
         assert ready.json()["migrations"] == "head", ready.text
-    deadline = time.monotonic() + 60  # the worker has no port: it is up when it says so and stays up
+    deadline = time.monotonic() + 180  # the worker has no port: it is up when it says so and stays up
     while "worker started" not in zhuqi.log_text() and time.monotonic() < deadline and worker.poll() is None:
         time.sleep(0.2)
     assert worker.poll() is None and "worker started" in zhuqi.log_text(), zhuqi.log_text()

@@ -187,3 +187,23 @@ def test_resolve_needs_reply_and_code(client, keys, city_group):
     assert_problem(client.post(url, json={"public_reply": "已协调"}, headers=keys["city"]), 422,
                    field="body.resolution_code")
     assert_problem(client.post("/api/v1/problem-groups/999/resolve", json=REPLY, headers=keys["city"]), 404)
+
+
+def test_an_empty_group_cannot_be_resolved_and_nothing_changes(client, keys):
+    group = create(client, keys["city"])
+    response = client.post(f"/api/v1/problem-groups/{group['id']}/resolve", json=REPLY, headers=keys["city"])
+    assert_problem(response, 409)
+    assert "没有关联任何诉求" in response.json()["detail"]
+    assert client.get(f"/api/v1/problem-groups/{group['id']}", headers=keys["city"]).json()["status"] == "open"
+
+
+def test_a_closed_appeal_cannot_join_and_the_message_reads_once(client, keys, appeals, session):
+    from app.appeals.models import Appeal
+
+    closed = session.get(Appeal, appeals["beishan"]["id"])
+    closed.status = "closed"
+    session.add(closed)
+    session.commit()
+    response = link(client, keys["city"], create(client, keys["city"]), appeals["beishan"])
+    assert_problem(response, 409)
+    assert "当前状态为「已结案」" in response.json()["detail"] and "已已" not in response.json()["detail"]

@@ -1,0 +1,37 @@
+"""Start-up of DingTalk as the liaison's workplace: one call from the app factory and the worker each."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Engine
+
+from app.config import Settings
+from app.core.health import READINESS_CHECKS
+from app.dingtalk import handlers
+
+if TYPE_CHECKING:
+    from app.dingtalk.stream import StreamRunner
+
+
+def install(settings: Settings) -> None:
+    """The timeline subscriber (it stays idle unless the app's AgentId is configured) and, in Stream mode, the
+    /readyz check of the worker's Stream connection."""
+    handlers.register(settings)
+    if settings.dingtalk_mode == "stream":
+        from app.dingtalk.stream import readiness
+
+        READINESS_CHECKS["dingtalk_stream"] = partial(
+            readiness, heartbeat_seconds=settings.dingtalk_stream_heartbeat_seconds)
+    else:
+        READINESS_CHECKS.pop("dingtalk_stream", None)
+
+
+def start_stream(engine: Engine, settings: Settings) -> StreamRunner | None:
+    """`zhuqi worker` in Stream mode holds DingTalk's Stream connection; HTTP mode (the default) needs none."""
+    if settings.dingtalk_mode != "stream" or not settings.dingtalk_app_key:
+        return None
+    from app.dingtalk.stream import StreamRunner
+
+    return StreamRunner(engine, settings).start()

@@ -1,0 +1,73 @@
+"""`zhuqi worker` as a real process in Stream mode: it opens the Stream connection to the fake gateway, answers a
+robot message through the chatbot, records its heartbeat for /readyz, and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.fakes.dingtalk_stream_gateway import FakeStreamGateway
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[2]
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as out:
+        return subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=REPO, env=env, stdout=out,
+                                stderr=subprocess.STDOUT)
+
+
+def test_zhuqi_worker_holds_the_stream_connection(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'zhuqi.db'}"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ZHUQI_DATABASE_URL": db, "ZHUQI_ENV": "test",
+           "ZHUQI_DINGTALK_MODE": "stream", "ZHUQI_DINGTALK_APP_KEY": "dingfakeappkey",
+           "ZHUQI_DINGTALK_APP_SECRET": "fake-app-secret", "ZHUQI_DINGTALK_STREAM_HEARTBEAT_SECONDS": "0.5"}
+    subprocess.run([sys.executable, "-m", "app.cli", "migrate"], cwd=REPO, env=env, check=True,
+                   capture_output=True, timeout=120)
+    log = tmp_path / "worker.log"
+
+    async def scenario(gateway: FakeStreamGateway) -> None:
+        env["ZHUQI_DINGTALK_API_BASE"] = gateway.open_url.removesuffix("/v1.0/gateway/connections/open")
+        worker = await asyncio.to_thread(start_worker, env, log)
+        try:
+            await gateway.wait_connected(timeout=60)
+            message = {"msgId": "msgW1", "msgtype": "text", "text": {"content": " 帮助"}, "senderStaffId": "nobody",
+                       "senderNick": "访客", "conversationType": "2", "conversationId": "cidX=="}
+            answer = gateway.response_of(await gateway.wait_ack(await gateway.push_robot_message(message), timeout=30))
+            assert answer["msgtype"] == "markdown" and "未登记" in answer["markdown"]["text"], answer
+            engine = sa.create_engine(db)
+            deadline = time.monotonic() + 30
+            state = None
+            while time.monotonic() < deadline and state != "connected":
+                await asyncio.sleep(0.2)
+                with engine.connect() as conn:
+                    state = conn.execute(sa.text("SELECT state FROM dingtalk_stream_state")).scalar()
+            assert state == "connected"
+            worker.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(worker.wait, 30) == 0
+            with engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT state FROM dingtalk_stream_state")).scalar() == "stopped"
+            engine.dispose()
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(10)
+
+    async def go() -> None:
+        async with FakeStreamGateway() as gateway:
+            await asyncio.wait_for(scenario(gateway), 120)
+
+    try:
+        asyncio.run(go())
+    except BaseException:
+        print(log.read_text(errors="replace")[-4000:])
+        raise
