@@ -148,7 +148,7 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     with session_for(engine) as session:
         token, enterprise = enterprise_trial.token_for(session, args.enterprise,
-                                                       secret=settings.secret_key.get_secret_value(),
+                                                       secret=settings.signing_secret,
                                                        now=system_clock())
     engine.dispose()
     print(f"enterprise user bound to {enterprise.name} ({enterprise.uscc}); access token valid 2 h for servers "
@@ -266,6 +266,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # Every command logs like the server: one JSON object per line in prod (`zhuqi worker` included), text in dev.
     configure_logging(settings.effective_log_format)
+    from app import wiring
+
+    wiring.install(settings)
     try:
         return int(args.func(args) or 0)
     except DatabaseUnavailable as exc:

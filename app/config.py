@@ -104,6 +104,11 @@ class Settings(BaseSettings):
     def extra_webhook_hosts(self) -> tuple[str, ...]:
         return tuple(h.strip().lower() for h in self.webhook_allowed_hosts.split(",") if h.strip())
 
+    @property
+    def signing_secret(self) -> str:
+        """The key tokens, page links, sessions and cursors are signed with (the value of ZHUQI_SECRET_KEY)."""
+        return self.secret_key.get_secret_value()
+
 
 @lru_cache
 def get_settings() -> Settings:

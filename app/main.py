@@ -12,16 +12,17 @@ from fastapi.routing import APIRoute
 from sqlalchemy.engine import Engine
 
 import app.models  # noqa: F401  # every table in the metadata before a mapper configures (appeal.visit_id -> visit)
+from app import wiring
 from app.accounts import service as accounts
 from app.accounts.router import auth_router
 from app.accounts.router import router as accounts_router
 from app.appeals.router import router as appeals_router
 from app.attachments.router import router as attachments_router
 from app.auth.router import router as users_router
-from app.chatbot.router import router as chatbot_router
 from app.callbacks.router import router as callbacks_router
+from app.chatbot.router import router as chatbot_router
 from app.config import Settings, get_settings
-from app.core.health import READINESS_CHECKS
+from app.core import docs, metrics, refcache
 from app.core.health import router as health_router
 from app.core.http import (
     BodySizeLimitMiddleware,
@@ -30,27 +31,22 @@ from app.core.http import (
     install_error_handlers,
     reject_repeated_query_parameters,
 )
-from app.core import docs, metrics, refcache
 from app.core.logging import configure_logging
 from app.db import engine_for
 from app.deps import release_connections, system_clock
-from app.dingtalk import setup as dingtalk_setup
 from app.dingtalk.router import router as dingtalk_router
 from app.enterprises.router import router as enterprises_router
-from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
-from app.notifications import revisits as revisit_notices
 from app.pages import web as pages_web
 from app.pages.dash_router import router as dashboard_router
 from app.pages.router import router as pages_router
-from app.sla.router import router as sla_router
+from app.pairing.router import router as pairing_router
 from app.problems.router import router as problems_router
+from app.sla.router import router as sla_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
-from app.visits.router import router as visits_router
-from app.pairing import handlers as pairing_handlers
-from app.pairing.router import router as pairing_router
 from app.visits.policy_router import router as visit_policy_router
+from app.visits.router import router as visits_router
 
 log = logging.getLogger("app")
 
@@ -105,9 +101,7 @@ def create_app(
     refcache.configure(engine, settings.cache_seconds)
     app.state.clock = clock or system_clock
     app.state.token_authenticator = accounts.TokenAuthenticator(app.state)  # enterprise users' bearer tokens
-    links.configure(settings)
-    READINESS_CHECKS.setdefault("dispatcher", dispatcher.lag_check)
-    dingtalk_setup.install(settings)  # DingTalk workplace: timeline subscriber, Stream readiness (DESIGN §14)
+    wiring.install(settings)  # subscribers and registries, bound to these settings (DingTalk's included)
     install_error_handlers(app)
     configure_logging(settings.effective_log_format)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
@@ -117,12 +111,8 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(release_connections(router))  # connections held only while a thread runs (app.deps)
-    for router in (dingtalk_router, visits_router):
+    for router in (dingtalk_router, visits_router, pairing_router, visit_policy_router):
         app.include_router(release_connections(router))
-    revisit_notices.register()
-    for router in (pairing_router, visit_policy_router):
-        app.include_router(release_connections(router))
-    pairing_handlers.register()  # the reach a pairing or a building grants (app.core.reach)
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")

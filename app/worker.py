@@ -36,10 +36,8 @@ def registered_jobs() -> list[Job]:
     from app.core.housekeeping import housekeeping_job
     from app.dingtalk import dispatch as dingtalk_dispatch
     from app.notifications import dispatcher
-    from app.notifications import revisits as revisit_notices
     from app.visits.revisits import revisit_job
 
-    revisit_notices.register()  # the revisit job's event needs its outbox handler wherever the jobs run
     return [
         Job("sweeper", lambda s: s.sweep_interval_seconds, sweep_job),
         Job("dispatcher", lambda s: s.dispatch_interval_seconds, dispatcher.run_job),
@@ -79,16 +77,14 @@ def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], dat
 
 
 def run_worker(settings: Settings, *, once: bool = False) -> int:
+    from app import wiring
     from app.core import refcache
     from app.db import make_engine
-    from app.notifications import links
-
-    links.configure(settings)
-    engine = make_engine(settings.database_url)
-    refcache.configure(engine, settings.cache_seconds)
     from app.dingtalk import setup as dingtalk_setup
 
-    dingtalk_setup.install(settings)
+    wiring.install(settings)  # subscribers and registries, DingTalk's included, bound to these settings
+    engine = make_engine(settings.database_url)
+    refcache.configure(engine, settings.cache_seconds)
     if once:
         for job in registered_jobs():
             log.info("%s: %d", job.name, job.run(engine, settings, system_clock()))

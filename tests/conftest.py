@@ -19,6 +19,14 @@ from sqlmodel import Session, SQLModel
 hypothesis_settings.register_profile("default", deadline=None, max_examples=60, database=None)
 hypothesis_settings.load_profile("default")
 
+@pytest.fixture(autouse=True)
+def wiring_installed() -> None:
+    """The subscribers the app factory, the worker and the CLI install (idempotent, so cheap per test)."""
+    from app import wiring
+
+    wiring.install()
+
+
 DB_FIXTURES = {"engine", "db", "session", "client", "app", "city", "keys"}
 
 
@@ -52,9 +60,6 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     import app.models  # noqa: F401
     from app.core import migrate
-    from app.pairing import handlers as pairing_handlers
-
-    pairing_handlers.register()  # service tests see the reach a pairing grants, as the app does (app.core.reach)
     from app.db import make_engine
 
     engine = make_engine(database_url)

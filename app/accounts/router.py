@@ -43,7 +43,7 @@ def sign_in_wechat(data: WeChatLogin, session: SessionDep, clients: VendorsDep, 
                    now: NowDep) -> TokenPair:
     """微信小程序登录：用 wx.login 的 code 换取本系统的 access_token 与 refresh_token。"""
     identity = clients.wechat_identity(data.code)
-    issued = service.sign_in(session, identity, secret=settings.secret_key.get_secret_value(), now=now)
+    issued = service.sign_in(session, identity, secret=settings.signing_secret, now=now)
     return views.token_pair(session, issued)
 
 
@@ -52,14 +52,14 @@ def sign_in_dingtalk(data: DingTalkLogin, session: SessionDep, clients: VendorsD
                      now: NowDep) -> TokenPair:
     """钉钉小程序（企业内部应用）免登：用 dd.getAuthCode 的授权码换取本系统的令牌。"""
     identity = clients.dingtalk_identity(data.auth_code, now=now)
-    issued = service.sign_in(session, identity, secret=settings.secret_key.get_secret_value(), now=now)
+    issued = service.sign_in(session, identity, secret=settings.signing_secret, now=now)
     return views.token_pair(session, issued)
 
 
 @auth_router.post("/refresh", response_model=TokenPair, responses=problem_responses())
 def refresh_tokens(data: RefreshRequest, session: SessionDep, settings: SettingsDep, now: NowDep) -> TokenPair:
     """用 refresh_token 换一对新令牌；旧的两枚随即作废（轮换）。"""
-    issued = service.refresh(session, data.refresh_token, secret=settings.secret_key.get_secret_value(), now=now)
+    issued = service.refresh(session, data.refresh_token, secret=settings.signing_secret, now=now)
     return views.token_pair(session, issued)
 
 
@@ -67,7 +67,7 @@ def refresh_tokens(data: RefreshRequest, session: SessionDep, settings: Settings
 def logout(session: SessionDep, principal: AnyPrincipalDep, token: BearerTokenDep, settings: SettingsDep,
            now: NowDep) -> LogoutResult:
     """退出登录：本次登录的 access_token 与 refresh_token 立即失效。"""
-    service.logout(session, principal, token, secret=settings.secret_key.get_secret_value(), now=now)
+    service.logout(session, principal, token, secret=settings.signing_secret, now=now)
     return LogoutResult()
 
 
@@ -81,7 +81,7 @@ def get_me(session: SessionDep, principal: AnyPrincipalDep) -> MeRead:
 def bind_enterprise(data: BindingCreate, session: SessionDep, principal: AnyPrincipalDep, settings: SettingsDep,
                     now: NowDep) -> MeRead:
     """绑定所属企业：填邀请码立即绑定；不填则提交绑定申请，由属地街道管理员审核。"""
-    user = binding.bind(session, principal, data, secret=settings.secret_key.get_secret_value(), now=now)
+    user = binding.bind(session, principal, data, secret=settings.signing_secret, now=now)
     return views.me_read(session, user)
 
 
@@ -91,7 +91,7 @@ def create_invitation(uscc: str, session: SessionDep, principal: AdminDep, setti
                       data: InvitationCreate | None = None) -> InvitationCreated:
     """为企业发放一次性邀请码（默认 7 天有效）；邀请码只显示这一次。"""
     invitation, code, enterprise = binding.create_invitation(
-        session, principal, uscc, data or InvitationCreate(), secret=settings.secret_key.get_secret_value(), now=now)
+        session, principal, uscc, data or InvitationCreate(), secret=settings.signing_secret, now=now)
     return InvitationCreated(id=invitation.id, code=code, enterprise_uscc=enterprise.uscc,  # type: ignore[arg-type]
                              enterprise_name=enterprise.name, expires_at=invitation.expires_at,
                              created_at=invitation.created_at)
@@ -102,7 +102,7 @@ def list_binding_requests(session: SessionDep, principal: AdminDep, settings: Se
                           status: BindingStatus | None = BindingStatus.pending, limit: LimitQuery = 50,
                           cursor: CursorQuery = None) -> BindingRequestPage:
     """列出权限范围内企业的绑定申请（默认只列待审核的），先到先审。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = binding.list_requests(session, principal, status=status, after_id=decode_cursor_id(cursor, secret),
                                  limit=limit + 1)
     next_cursor = encode_cursor({"id": rows[limit - 1].request.id}, secret) if len(rows) > limit else None

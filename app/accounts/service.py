@@ -188,5 +188,5 @@ class TokenAuthenticator:
         self.state = state
 
     def __call__(self, session: Session, token: str) -> Principal:
-        return authenticate(session, token, secret=self.state.settings.secret_key.get_secret_value(),
+        return authenticate(session, token, secret=self.state.settings.signing_secret,
                             now=self.state.clock())

@@ -1,13 +1,18 @@
-"""One handler per action (DESIGN §2). Each mutates the locked appeal and records exactly one timeline event
-(the anti ping-pong rule adds the escalation it causes). Handlers never commit: perform_action does."""
+"""One handler per action (DESIGN §2), as data: `HANDLERS` maps each Action of the transition table
+(app.appeals.lifecycle) to a function of a `Context`. Each mutates the locked appeal and records exactly one
+timeline event (the anti ping-pong rule adds the escalation it causes). Handlers never commit:
+app.appeals.workflow.perform_action does. A new action = a row in lifecycle.TRANSITIONS + a handler here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
+from app.appeals.access import get_visible
+from app.appeals.domain_events import AppealResolved, AppealSettled
 from app.appeals.events import record_event
 from app.appeals.lifecycle import (
     MAX_EXTENSION_DAYS,
@@ -19,8 +24,11 @@ from app.appeals.lifecycle import (
     Rating,
 )
 from app.appeals.models import Appeal, AppealCohandler, AppealEvent, ExtensionRequest
-from app.appeals.workflow import Context, move_to, resolve_unit
-from app.callbacks import service as callbacks
+from app.appeals.schemas import ActionIn
+from app.appeals.state import move_to
+from app.auth import service as auth
+from app.auth.principal import Principal
+from app.core import events
 from app.core.time import SHANGHAI
 from app.enums import STATUS_LABELS, URGENCY_LABELS, URGENCY_RANK, Status, Urgency
 from app.errors import Conflict, InvalidInput, NotFound, TooManyRequests
@@ -28,6 +36,28 @@ from app.sla import policy as sla
 from app.sla import service as sla_service
 from app.units import service as units
 from app.units.models import Unit
+
+
+@dataclass
+class Context:
+    """Everything an action handler needs, loaded once."""
+
+    session: Session
+    principal: Principal
+    appeal: Appeal
+    owner: Unit
+    data: ActionIn
+    now: datetime
+    via: str | None
+
+
+def resolve_unit(session: Session, code: str | None, field: str = "body.target_unit_code") -> Unit:
+    if not code:
+        raise InvalidInput.field(field, "必须指定目标单位编码")
+    unit = units.get_by_code(session, code)
+    if unit is None:
+        raise InvalidInput.field(field, f"单位 {code} 不存在")
+    return unit
 
 
 def _require(value: object, field: str, message: str) -> None:
@@ -38,6 +68,11 @@ def _require(value: object, field: str, message: str) -> None:
 def _event(ctx: Context, event_type: str, **kwargs: object) -> AppealEvent:
     return record_event(ctx.session, ctx.appeal, event_type, now=ctx.now, principal=ctx.principal, via=ctx.via,
                         **kwargs)  # type: ignore[arg-type]
+
+
+def _settled(ctx: Context, reason: str) -> None:
+    """The enterprise's verdict is in or no longer asked for: a pending callback is closed with `reason`."""
+    events.publish(ctx.session, AppealSettled(ctx.appeal, reason, ctx.now))
 
 
 def _set_status(ctx: Context, status: Status) -> tuple[str, str]:
@@ -97,7 +132,7 @@ def resolve(ctx: Context) -> None:
     before, after = _set_status(ctx, Status.resolved)
     _event(ctx, "resolved", from_status=before, to_status=after,
            note=f"【{ctx.data.resolution_code}】{ctx.data.public_reply}", data={"resolution_code": a.resolution_code})
-    callbacks.create_callback_task_for(ctx.session, a, now=ctx.now)  # 回访: the district's callers phone the enterprise
+    events.publish(ctx.session, AppealResolved(a, ctx.now))  # 回访: the district's callers phone the enterprise
 
 
 def return_(ctx: Context) -> None:
@@ -252,7 +287,7 @@ def rate(ctx: Context) -> None:
     a, rating = ctx.appeal, Rating(ctx.data.rating)
     a.rating = rating
     label = RATING_LABELS[rating] + (f"：{ctx.data.comment}" if ctx.data.comment else "")
-    callbacks.close_callback_task_for(ctx.session, a, reason=f"企业已评价（{RATING_LABELS[rating]}）", now=ctx.now)
+    _settled(ctx, f"企业已评价（{RATING_LABELS[rating]}）")
     if rating is not Rating.dissatisfied:
         a.closed_at = ctx.now
         before, after = _set_status(ctx, Status.closed)
@@ -278,7 +313,7 @@ def reopen_for_redo(ctx: Context, *, note: str) -> None:
 
 
 def close(ctx: Context) -> None:
-    callbacks.close_callback_task_for(ctx.session, ctx.appeal, reason="已结案", now=ctx.now)
+    _settled(ctx, "已结案")
     ctx.appeal.closed_at = ctx.now
     before, after = _set_status(ctx, Status.closed)
     _event(ctx, "closed", from_status=before, to_status=after, note=ctx.data.note or "管理员结案")
@@ -292,16 +327,13 @@ def reject(ctx: Context) -> None:
 
 
 def withdraw(ctx: Context) -> None:
-    callbacks.close_callback_task_for(ctx.session, ctx.appeal, reason="企业已撤回", now=ctx.now)
+    _settled(ctx, "企业已撤回")
     ctx.appeal.closed_at = ctx.now
     before, after = _set_status(ctx, Status.withdrawn)
     _event(ctx, "withdrawn", from_status=before, to_status=after, note=ctx.data.reason or ctx.data.note or "企业撤回")
 
 
 def merge(ctx: Context) -> None:
-    from app.appeals.service import get_visible
-    from app.auth import service as auth
-
     _require(ctx.data.target_appeal_id, "target_appeal_id", "请指定合并到的诉求")
     if ctx.data.target_appeal_id == ctx.appeal.id:
         raise InvalidInput.field("body.target_appeal_id", "不能合并到自身")

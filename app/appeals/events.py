@@ -1,5 +1,5 @@
-"""The one way an appeal's timeline grows: an event row plus its chat notifications, in the caller's
-transaction (transactional outbox). Never commits."""
+"""The one way an appeal's timeline grows: an event row, then `AppealEventRecorded` published to its subscribers
+(the outbox writer adds the chat notifications) in the caller's transaction (transactional outbox). Never commits."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from app.appeals.models import Appeal, AppealEvent
 from app.auth.principal import Principal
+from app.appeals.domain_events import AppealEventRecorded
+from app.core import events
 from app.db import insert_row, new_row
-from app.notifications import outbox
 
 SYSTEM_ACTOR = "系统"
 
@@ -50,5 +51,5 @@ def record_event(
         data=data or {},
     )
     insert_row(session, event)
-    outbox.enqueue_for_event(session, appeal, event, now=now)
+    events.publish(session, AppealEventRecorded(appeal, event, now))
     return event

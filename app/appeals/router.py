@@ -73,7 +73,7 @@ def list_appeals(
     cursor: CursorQuery = None,
 ) -> AppealPage:
     """按条件列出可见诉求，新的在前，游标分页。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     after = decode_cursor_id(cursor, secret)
     filters = service.ListFilters(status=status, urgency=urgency, sla_state=sla_state, tier=tier, unit_code=unit,
                                   category=category, enterprise_uscc=enterprise, overdue=overdue,
@@ -96,7 +96,7 @@ def get_appeal(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, 
 def list_events(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
                 limit: LimitQuery = 200, cursor: CursorQuery = None) -> AppealEventPage:
     """诉求时间线（企业只看到公开记录）。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     after = decode_cursor_id(cursor, secret)
     appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
     rows = service.list_events(session, principal, appeal, after_id=after,

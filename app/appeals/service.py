@@ -7,22 +7,23 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, select
 
 from app.accounts import quota
-from app.appeals import events, lifecycle, numbering, urgency, workflow
+from app.appeals import attachments as attachment_links
+from app.appeals import events, lifecycle, numbering, state, urgency
+from app.appeals.access import get_visible, visibility_clause  # noqa: F401  # their old home; callers import them here
 from app.appeals.models import Appeal, AppealEvent
 from app.appeals.schemas import AppealCreate
 from app.appeals.views import to_read
-from app.attachments import links as attachment_links
 from app.auth.principal import Principal
-from app.core import idempotency, reach
+from app.core import idempotency
 from app.core.time import SHANGHAI
 from app.db import insert_row, new_row
 from app.enterprises.models import Enterprise
 from app.enterprises.service import get_by_uscc, get_with_street, staff_reaches
 from app.enums import URGENCY_LABELS, AppealKind, Category, Role, SlaState, Source, Status, Tier, Urgency
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.errors import Forbidden, InvalidInput
 from app.sla import policy as sla
 from app.sla import service as sla_service
 from app.units import service as units
@@ -215,7 +216,7 @@ def _new_appeal(
         updated_at=now,
         **data.impact.model_dump(),
     )
-    workflow.refresh_schedule(session, appeal, now=now)
+    state.refresh_schedule(session, appeal, now=now)
     insert_row(session, appeal)
     attachment_links.link(session, appeal.id, data.attachment_ids)  # type: ignore[arg-type]
     raised_by = f"走访登记 #{visit_id} 中收集。" if visit_id is not None else ""
@@ -227,24 +228,6 @@ def _new_appeal(
         data={"urgency": decision.urgency, "urgency_reasons": list(decision.reasons),
               "policy_version": policy.version, **({"visit_id": visit_id} if visit_id is not None else {})},
     )
-    return appeal
-
-
-def visibility_clause(principal: Principal, reach_ids: list[int] | None) -> Any:
-    """Who sees an appeal: its enterprise; staff whose subtree holds its owner or its street (属地)."""
-    if principal.is_enterprise:
-        return Appeal.enterprise_id == (principal.enterprise_id or -1)
-    if reach_ids is None:
-        return True
-    in_tree = or_(col(Appeal.unit_id).in_(reach_ids), col(Appeal.street_unit_id).in_(reach_ids))
-    granted = reach.enterprise_clause(col(Appeal.enterprise_id), principal)  # a pairing, a building (app.core.reach)
-    return in_tree if granted is None else or_(in_tree, granted)
-
-
-def get_visible(session: Session, principal: Principal, appeal_id: int, reach_ids: list[int] | None) -> Appeal:
-    appeal = session.exec(select(Appeal).where(Appeal.id == appeal_id, visibility_clause(principal, reach_ids))).first()
-    if appeal is None:
-        raise NotFound(f"诉求 {appeal_id} 不存在或不在您的权限范围内")
     return appeal
 
 

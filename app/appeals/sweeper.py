@@ -16,13 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.appeals import schedule
+from app.appeals.domain_events import AppealSettled
 from app.appeals.events import record_event
 from app.appeals.models import Appeal, AppealStep
 from app.appeals.schedule import Step, StepKind
-from app.appeals.workflow import clocks_of, done_steps, move_to, save
-from app.callbacks import service as callbacks
+from app.appeals.state import clocks_of, done_steps, move_to, save
 from app.config import Settings
-from app.core import metrics
+from app.core import events, metrics
 from app.db import is_postgres, session_for
 from app.enums import URGENCY_RANK, SlaState, Status, Urgency
 from app.errors import Conflict
@@ -108,7 +108,7 @@ def _perform(session: Session, appeal: Appeal, step: Step, *, now: datetime) -> 
         case StepKind.daily_reminder:
             record_event(session, appeal, "reminder", now=now, public=False, note="督办件每日提醒，请尽快办结")
         case StepKind.auto_close:
-            callbacks.close_callback_task_for(session, appeal, reason="评价期满，已自动结案", now=now)
+            events.publish(session, AppealSettled(appeal, "评价期满，已自动结案", now))
             before = appeal.status
             appeal.status, appeal.closed_at = Status.closed, now
             record_event(session, appeal, "closed", now=now, from_status=before, to_status=Status.closed,

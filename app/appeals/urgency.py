@@ -9,14 +9,14 @@ highest among them. Then the category floor rules, then at most one tag boost. N
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from types import MappingProxyType
 
 from app.enums import CATEGORY_LABELS, URGENCY_RANK, Category, Urgency
 from app.sla.calendar import WorkingCalendar, local_date
+from app.sla.policy import UrgencyPolicy  # the thresholds are sla's settings; re-exported here
 
 __all__ = [
     "RULES",
@@ -55,24 +55,6 @@ class EnterpriseProfile:
 class AppealHistory:
     reopens: int = 0  # redo after an unsatisfied rating (不满意重办)
     urges: int = 0  # enterprise urges (催办)
-
-
-@dataclass(frozen=True)
-class UrgencyPolicy:
-    """Admin-tunable thresholds; defaults per DESIGN §3. "≥" everywhere ("100人以上" includes 100)."""
-
-    red_employees: int = 100
-    yellow_employees: int = 20
-    red_amount_cny: int = 10_000_000
-    yellow_amount_cny: int = 1_000_000
-    red_deadline_working_days: int = 5
-    yellow_deadline_working_days: int = 20
-    # Minimum colour for a category (e.g. {Category.energy: Urgency.yellow} in a summer of rationing).
-    category_floor: Mapping[Category, Urgency] = field(
-        default_factory=lambda: MappingProxyType({}), hash=False  # mappings are unhashable
-    )
-    # Tags that raise the result by one step (green→yellow, yellow→red), applied once, last.
-    boost_tags: tuple[str, ...] = ("专精特新", "规上企业")
 
 
 @dataclass(frozen=True)

@@ -1,55 +1,25 @@
 """Performing an action on an appeal: load and lock, check If-Match, the transition table and who may act,
-apply the action, bump the version (compare-and-set), reschedule the sweeper, commit. One action, one commit."""
+apply the action's handler (app.appeals.actions.HANDLERS), bump the version (compare-and-set) and reschedule the
+sweeper (app.appeals.state), commit. One action, one commit. The use cases only: the sweeper shares the state
+changes through app.appeals.state, not through this module."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.appeals import schedule
+from app.appeals.access import load_for_update
+from app.appeals.actions import HANDLERS, Context
 from app.appeals.lifecycle import TRANSITIONS, Action, Who, actions_from
-from app.appeals.models import Appeal, AppealCohandler, AppealStep
+from app.appeals.models import Appeal, AppealCohandler
 from app.appeals.schemas import ActionIn
-from app.auth import service as auth
+from app.appeals.state import clocks_of, done_steps, move_to, refresh_schedule, save  # noqa: F401  # old home
 from app.core import reach
 from app.auth.principal import Principal
-from app.db import is_postgres
-from app.enums import SlaState, Status, Tier, Urgency
-from app.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound, PreconditionFailed
-from app.sla import policy as sla
-from app.sla import service as sla_service
-from app.units import service as units
+from app.enums import STATUS_LABELS, Status
+from app.errors import Forbidden, InvalidTransition, PreconditionFailed
 from app.units.models import Unit
-
-
-@dataclass
-class Context:
-    """Everything an action handler needs, loaded once."""
-
-    session: Session
-    principal: Principal
-    appeal: Appeal
-    owner: Unit
-    data: ActionIn
-    now: datetime
-    via: str | None
-
-
-def load_for_update(session: Session, principal: Principal, appeal_id: int) -> Appeal:
-    """Loads a visible appeal and locks its row (PostgreSQL) so the sweeper and other requests wait or skip."""
-    from app.appeals.service import visibility_clause
-
-    query = select(Appeal).where(Appeal.id == appeal_id,
-                                 visibility_clause(principal, auth.reach_unit_ids(session, principal)))
-    if is_postgres(session):
-        query = query.with_for_update(of=Appeal)  # type: ignore[arg-type]
-    appeal = session.exec(query).first()
-    if appeal is None:
-        raise NotFound(f"诉求 {appeal_id} 不存在或不在您的权限范围内")
-    return appeal
 
 
 def may(who: Who, principal: Principal, appeal: Appeal, owner: Unit, session: Session, data: ActionIn) -> bool:
@@ -127,8 +97,6 @@ def perform_action(
 
 def _apply(session: Session, principal: Principal, appeal: Appeal, owner: Unit, action: Action, data: ActionIn, *,
            now: datetime, via: str | None) -> None:
-    from app.appeals.actions import HANDLERS
-
     expected = appeal.version
     HANDLERS[action](Context(session, principal, appeal, owner, data, now, via))
     save(session, appeal, expected_version=expected, now=now)
@@ -150,76 +118,6 @@ def apply_on_behalf(session: Session, principal: Principal, appeal: Appeal, acti
 
 
 def _status_label(status: Status) -> str:
-    from app.enums import STATUS_LABELS
-
     return STATUS_LABELS[status]
 
 
-def save(session: Session, appeal: Appeal, *, expected_version: int, now: datetime) -> None:
-    """Compare-and-set on `version`: if anyone else changed the appeal since we read it, nothing is written."""
-    appeal.updated_at = now
-    refresh_schedule(session, appeal, now=now)
-    session.flush()
-    bumped = session.execute(
-        sa.update(Appeal).where(col(Appeal.id) == appeal.id, col(Appeal.version) == expected_version)
-        .values(version=expected_version + 1).execution_options(synchronize_session=False)
-    )
-    if bumped.rowcount != 1:
-        session.rollback()
-        raise Conflict("诉求刚刚被他人或系统修改，请刷新后重试 (concurrent update)")
-    from sqlalchemy.orm.attributes import set_committed_value
-
-    set_committed_value(appeal, "version", expected_version + 1)
-
-
-def clocks_of(session: Session, appeal: Appeal) -> schedule.Clocks:
-    owner = session.get(Unit, appeal.unit_id)
-    assert owner is not None
-    policy = sla_service.policy_for(session, Urgency(appeal.urgency))
-    return schedule.Clocks(
-        status=Status(appeal.status),
-        routed_at=appeal.routed_at,
-        resolve_started_at=appeal.resolve_started_at or appeal.created_at,
-        respond_by=appeal.respond_by,
-        resolve_by=appeal.resolve_by,
-        unit_resolve_by=appeal.unit_resolve_by,
-        resolved_at=appeal.resolved_at,
-        supervised_at=appeal.supervised_at,
-        rating_window_days=policy.rating_window_days,
-        at_top=units.is_top(owner),
-    )
-
-
-def done_steps(session: Session, appeal: Appeal) -> set[str]:
-    if appeal.id is None:
-        return set()
-    return set(session.exec(select(AppealStep.key).where(AppealStep.appeal_id == appeal.id)).all())
-
-
-def refresh_schedule(session: Session, appeal: Appeal, *, now: datetime) -> None:
-    clocks = clocks_of(session, appeal)
-    appeal.next_due_at = schedule.next_due_at(clocks, now, done_steps(session, appeal))
-    appeal.sla_state = schedule.sla_state_of(clocks, now, SlaState(appeal.sla_state))
-
-
-def move_to(session: Session, appeal: Appeal, target: Unit, *, now: datetime) -> None:
-    """Hands the appeal to another unit: it must be signed for there, with a new respond deadline; the
-    enterprise's resolve deadline does not reset, but the new owner gets a fair window of its own."""
-    policy = sla_service.policy_for(session, Urgency(appeal.urgency))
-    calendar = sla_service.load_calendar(session)
-    appeal.unit_id = target.id  # type: ignore[assignment]
-    appeal.tier = Tier(target.tier)
-    appeal.status = Status.submitted
-    appeal.routed_at = now
-    appeal.respond_by = sla.add_duration(calendar, now, policy.respond)
-    own_window = sla.add_duration(calendar, now, policy.resolve)
-    appeal.unit_resolve_by = max(own_window, appeal.resolve_by) if appeal.resolve_by else own_window
-
-
-def resolve_unit(session: Session, code: str | None, field: str = "body.target_unit_code") -> Unit:
-    if not code:
-        raise InvalidInput.field(field, "必须指定目标单位编码")
-    unit = units.get_by_code(session, code)
-    if unit is None:
-        raise InvalidInput.field(field, f"单位 {code} 不存在")
-    return unit

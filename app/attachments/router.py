@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import FileResponse
 
+from app.appeals import access
 from app.attachments import service
 from app.attachments.models import Attachment
 from app.attachments.schemas import AttachmentRead
@@ -41,7 +42,8 @@ def upload_attachment(
 def download_attachment(attachment_id: IdPath, session: SessionDep, principal: PrincipalDep,
                         settings: SettingsDep) -> FileResponse:
     """下载附件：仅能看到引用它的诉求的人（或尚未引用时的上传者）可以下载。"""
-    attachment, path = service.get_readable(session, principal, attachment_id, directory=settings.attachments_dir)
+    attachment, path = service.get_readable(session, principal, attachment_id, directory=settings.attachments_dir,
+                                           visible_appeal_ids=access.visible_ids(session, principal))
     return FileResponse(path, media_type=attachment.content_type, filename=attachment.original_name,
                         content_disposition_type="attachment",
                         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"})

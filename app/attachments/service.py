@@ -11,15 +11,12 @@ import os
 import tempfile
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlmodel import Session, col, select
 
-from app.appeals.models import Appeal
-from app.appeals.service import visibility_clause
 from app.attachments import inspect, sniff
 from app.attachments.models import AppealAttachment, Attachment
-from app.auth import service as auth
 from app.auth.principal import Principal
 from app.enums import Role
 from app.errors import Forbidden, InvalidInput, NotFound, PayloadTooLarge
@@ -101,28 +98,27 @@ def upload(
     return attachment
 
 
-def _may_read(session: Session, principal: Principal, attachment: Attachment) -> bool:
-    """Those who may see an appeal referencing it; before any appeal does, only its uploader."""
+def _may_read(session: Session, principal: Principal, attachment: Attachment, visible_appeal_ids: Any) -> bool:
+    """Those who may see an appeal referencing it; before any appeal does, only its uploader. `visible_appeal_ids`
+    selects the ids of the appeals the reader sees (app.appeals.access.visible_ids, passed in by the route)."""
     referenced = session.exec(
         select(AppealAttachment.appeal_id).where(AppealAttachment.attachment_id == attachment.id).limit(1)
     ).first()
     if referenced is None:
         return attachment.uploader == principal.caller_key
     visible = session.exec(
-        select(Appeal.id)
-        .join(AppealAttachment, col(AppealAttachment.appeal_id) == Appeal.id)
+        select(AppealAttachment.appeal_id)
         .where(AppealAttachment.attachment_id == attachment.id,
-               visibility_clause(principal, auth.reach_unit_ids(session, principal)))
+               col(AppealAttachment.appeal_id).in_(visible_appeal_ids))
         .limit(1)
     ).first()
     return visible is not None
 
 
-def get_readable(session: Session, principal: Principal, attachment_id: int, *, directory: str) -> tuple[
-    Attachment, Path
-]:
+def get_readable(session: Session, principal: Principal, attachment_id: int, *, directory: str,
+                 visible_appeal_ids: Any) -> tuple[Attachment, Path]:
     attachment = session.get(Attachment, attachment_id)
-    if attachment is None or not _may_read(session, principal, attachment):
+    if attachment is None or not _may_read(session, principal, attachment, visible_appeal_ids):
         raise NotFound(f"附件 {attachment_id} 不存在或不在您的权限范围内")
     path = Path(directory) / attachment.sha256
     if not path.is_file():

@@ -34,7 +34,7 @@ def create_user(data: UserCreate, session: SessionDep, principal: AdminDep, now:
 def list_users(session: SessionDep, principal: AdminDep, settings: SettingsDep,
                limit: LimitQuery = 50, cursor: CursorQuery = None) -> UserPage:
     """列出权限范围内的用户。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     after = decode_cursor_id(cursor, secret)
     rows = service.list_users(session, principal, after_id=after,
                               limit=limit + 1)

@@ -27,7 +27,7 @@ def list_tasks(
     limit: LimitQuery = 50, cursor: CursorQuery = None,
 ) -> CallbackTaskPage:
     """列出本单位（区县）负责的回访任务，先建的在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = service.list_tasks(session, principal, status=status, due_by=due_by,
                               after_id=decode_cursor_id(cursor, secret), limit=limit + 1)
     next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None

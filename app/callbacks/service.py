@@ -1,5 +1,6 @@
 """Phone callbacks (回访): a task per resolution for the district's callers; outcomes with up to three tries on
-working days. Public functions are one transaction each, except the two hooks for the workflow (they only add)."""
+working days. Public functions are one transaction each, except the two hooks subscribed to appeals' events
+(app.callbacks.handlers; they only add)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from app.appeals import events
+from app.appeals import events, workflow
+from app.appeals.lifecycle import Action
 from app.appeals.models import Appeal
+from app.appeals.schemas import ActionIn
 from app.auth import service as auth
 from app.auth.principal import Principal
 from app.callbacks.models import CallbackTask
@@ -41,7 +44,7 @@ def next_try_day(session: Session, now: datetime) -> date:
 def create_callback_task_for(session: Session, appeal: Appeal, *, now: datetime) -> CallbackTask:
     """The callback owed for this resolution of `appeal`, created once (first try: the next working day).
 
-    INTEGRATION POINT — the workflow's `resolve` action calls this in its transaction. Never commits.
+    Runs on appeals' `AppealResolved` (app.callbacks.handlers), in the resolving transaction. Never commits.
     """
     existing = session.exec(
         select(CallbackTask).where(CallbackTask.appeal_id == appeal.id, CallbackTask.round == appeal.reopens)
@@ -58,8 +61,8 @@ def create_callback_task_for(session: Session, appeal: Appeal, *, now: datetime)
 def close_callback_task_for(session: Session, appeal: Appeal, *, reason: str, now: datetime) -> int:
     """Closes the appeal's pending callback tasks, e.g. because the enterprise rated in the app first.
 
-    INTEGRATION POINT — the workflow's `rate` (and `close`, `withdraw`, reopen) actions call this in their
-    transaction. Returns how many tasks were closed. Never commits.
+    Runs on appeals' `AppealSettled` (rate, close, withdraw, the sweeper's auto-close: app.callbacks.handlers)
+    in their transaction. Returns how many tasks were closed. Never commits.
     """
     tasks = session.exec(
         select(CallbackTask).where(CallbackTask.appeal_id == appeal.id, CallbackTask.status == "pending")
@@ -147,10 +150,6 @@ def apply_callback_rating(session: Session, principal: Principal, appeal: Appeal
                           comment: str | None = None, now: datetime) -> None:
     """The enterprise's rating given on the phone counts exactly like its in-app rating: the workflow's `rate`
     (满意/基本满意 → closed; 不满意 → redo). Same transaction; the caller commits."""
-    from app.appeals import workflow
-    from app.appeals.lifecycle import Action
-    from app.appeals.schemas import ActionIn
-
     workflow.apply_on_behalf(session, principal, appeal, Action.rate,
                              ActionIn(rating=rating.value, comment=comment), now=now, via="callback")
 

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
-    "Verb",
+    "HELP_TEXT",
+    "RESOLUTION_CODES",
     "Command",
     "ParseError",
-    "RESOLUTION_CODES",
-    "HELP_TEXT",
+    "Verb",
     "help_text",
-    "parse",
     "normalise_number",
+    "parse",
 ]
 
 

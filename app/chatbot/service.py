@@ -20,7 +20,6 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -35,20 +34,26 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.chatbot import commands, replies, visit_commands
 from app.chatbot.commands import Command, ParseError, Verb
-from app.chatbot.models import ChatbotMessage, MessageStatus
+from app.chatbot.dedup import PROCESSING_STALE_AFTER  # noqa: F401  # its old home
+from app.chatbot.dedup import dump as _dump
+from app.chatbot.dedup import find as _find
+from app.chatbot.dedup import finish as _finish
+from app.chatbot.dedup import lost_race as _lost_race
+from app.chatbot.dedup import new_row as _new_row
+from app.chatbot.dedup import replay as _replay
+from app.chatbot.models import MessageStatus
 from app.chatbot.schemas import CardCallbackIn, CardCallbackReply, CardContent, RobotMessageIn, RobotReply
 from app.core import metrics
+from app.enterprises.models import Enterprise
+from app.enums import STATUS_LABELS, Status
+from app.errors import AppError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from app.notifications import alerts
 from app.notifications.models import AdminAlert
-from app.enterprises.models import Enterprise
-from app.enums import STATUS_LABELS, SlaState, Status, Urgency
-from app.errors import AppError, Forbidden, InvalidInput, InvalidTransition, NotFound
 from app.units.models import Unit
 
 log = logging.getLogger("app.chatbot")
 
 VIA = "chatbot"  # the timeline's `via` for everything done from DingTalk
-PROCESSING_STALE_AFTER = timedelta(seconds=10)
 TODO_LIMIT = 10
 OVER_QUOTA_ERROR_CODE = "20001"
 VERB_ACTIONS: dict[Verb, Action] = {
@@ -116,62 +121,12 @@ def _over_quota(session: Session, message: RobotMessageIn, *, now: datetime) -> 
         session.commit()
 
 
-def _find(session: Session, msg_id: str) -> ChatbotMessage | None:
-    return session.exec(select(ChatbotMessage).where(ChatbotMessage.msg_id == msg_id)).first()
-
-
-def _replay(session: Session, row: ChatbotMessage, *, now: datetime) -> RobotReply:
-    session.rollback()  # end the read transaction
-    metrics.inc("zhuqi_chatbot_messages_total", outcome="replayed", help_text="Chatbot messages by outcome")
-    at = row.sender or None
-    if row.status == MessageStatus.done and row.reply is not None:
-        return RobotReply.model_validate(row.reply)
-    if now - row.created_at < PROCESSING_STALE_AFTER:
-        return replies.processing(at)
-    return replies.already_handled(at)
-
-
-def _dump(reply: RobotReply) -> dict[str, Any]:
-    return reply.model_dump(mode="json", by_alias=True, exclude_none=True)
-
-
-def _new_row(message: RobotMessageIn, *, now: datetime, user_id: int | None, verb: str | None) -> ChatbotMessage:
-    return ChatbotMessage(
-        msg_id=message.msg_id or "", sender=message.sender_staff_id or "", user_id=user_id,
-        conversation_id=message.conversation_id, content=(message.text_content or "")[:2000], verb=verb,
-        created_at=now,
-    )
-
-
-def _finish(session: Session, message: RobotMessageIn, reply: RobotReply, *, now: datetime,
-            user_id: int | None = None, verb: str | None = None) -> RobotReply:
-    """Stores a reply that changed nothing (help, lists, refusals) with its msgId, in one commit."""
-    row = _new_row(message, now=now, user_id=user_id, verb=verb)
-    row.status, row.reply, row.finished_at = MessageStatus.done, _dump(reply), now
-    session.add(row)
-    try:
-        session.commit()
-    except IntegrityError as exc:
-        return _lost_race(session, message, exc, now=now)
-    metrics.inc("zhuqi_chatbot_messages_total", outcome=verb or "other", help_text="Chatbot messages by outcome")
-    return reply
-
-
-def _lost_race(session: Session, message: RobotMessageIn, exc: IntegrityError, *, now: datetime) -> RobotReply:
-    """A concurrent delivery of the same msgId committed first: answer as its replay."""
-    session.rollback()
-    winner = _find(session, message.msg_id or "")
-    if winner is None:
-        raise exc
-    return _replay(session, winner, now=now)
-
-
 def _principal_for(session: Session, dingtalk_userid: str) -> Principal | None:
     """The API's Principal of the active staff user bound to this DingTalk userId."""
     if not dingtalk_userid:
         return None
     query = (select(User, Unit).join(Unit, col(Unit.id) == User.unit_id)
-             .where(User.dingtalk_userid == dingtalk_userid, User.active == True))  # noqa: E712 — SQL
+             .where(User.dingtalk_userid == dingtalk_userid, User.active == True))
     row = session.exec(query).first()
     # `row` keeps the unit referenced, so principal_for_user finds it in the identity map without a query.
     return auth.principal_for_user(session, row[0]) if row else None

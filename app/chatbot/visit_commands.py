@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from app.auth.principal import Principal
-from app.chatbot import replies
+from app.chatbot import dedup, replies
 from app.chatbot.commands import Command
 from app.chatbot.models import MessageStatus
 from app.chatbot.schemas import RobotMessageIn, RobotReply
@@ -103,8 +103,6 @@ def _problem(exc: AppError | ValidationError) -> str:
 
 def record(session: Session, message: RobotMessageIn, principal: Principal, command: Command, *,
            now: datetime) -> RobotReply:
-    from app.chatbot import service as bot  # the dedup helpers; imported late: that module imports this one
-
     assert command.target is not None and command.text is not None
     at, private = message.sender_staff_id or None, message.is_private
     user_id, refused = principal.user_id, "visit_refused"
@@ -114,9 +112,9 @@ def record(session: Session, message: RobotMessageIn, principal: Principal, comm
         word = replies._free(command.target, 20)
         reply = replies.markdown("未找到企业", "未找到企业", [
             f"在您服务的企业中没有找到「{word}」，未登记走访。请检查统一社会信用代码或企业名称。"], at)
-        return bot._finish(session, message, reply, now=now, user_id=user_id, verb=refused)
+        return dedup.finish(session, message, reply, now=now, user_id=user_id, verb=refused)
     if len(found) > 1:
-        return bot._finish(session, message, _ambiguous(found, command.target, at, private=private), now=now,
+        return dedup.finish(session, message, _ambiguous(found, command.target, at, private=private), now=now,
                            user_id=user_id, verb=refused)
     enterprise = found[0]
     try:
@@ -124,28 +122,28 @@ def record(session: Session, message: RobotMessageIn, principal: Principal, comm
                            mode=VisitMode.on_site, summary=command.text)
     except ValidationError as exc:
         reply = replies.markdown("未登记走访", "未登记走访", [_problem(exc)], at)
-        return bot._finish(session, message, reply, now=now, user_id=user_id, verb=refused)
+        return dedup.finish(session, message, reply, now=now, user_id=user_id, verb=refused)
 
-    row = bot._new_row(message, now=now, user_id=user_id, verb="visit")
+    row = dedup.new_row(message, now=now, user_id=user_id, verb="visit")
     session.add(row)
     try:
         session.flush()  # first write: a concurrent redelivery waits here, then finds this row
     except IntegrityError as exc:
-        return bot._lost_race(session, message, exc, now=now)
+        return dedup.lost_race(session, message, exc, now=now)
     name = enterprise.name
     try:
         visit = service.add_visit(session, principal, data, now=now, via=VIA)
     except AppError as exc:
         session.rollback()  # neither the visit nor the row: store the refusal instead
         reply = replies.markdown("未登记走访", "未登记走访", [replies._free(_problem(exc))], at)
-        return bot._finish(session, message, reply, now=now, user_id=user_id, verb=refused)
+        return dedup.finish(session, message, reply, now=now, user_id=user_id, verb=refused)
     lines = [f"- 日期：{visit.visited_on}（上门走访）", f"- 走访情况：{replies._free(command.text)}",
              f"- 走访编号：{visit.id}"]
     if private:
         lines.insert(0, f"- 企业：{replies._free(name, 40)}")
     lines += ["", "如收集到企业诉求，请在助企页面的走访登记中补充。"]
     reply = replies.markdown("已登记走访", "✅ 已登记走访", lines, at)
-    row.status, row.reply, row.finished_at = MessageStatus.done, bot._dump(reply), now
+    row.status, row.reply, row.finished_at = MessageStatus.done, dedup.dump(reply), now
     session.add(row)
     session.commit()
     return reply

@@ -30,6 +30,12 @@ def subscribe(event_type: type[E], handler: Callable[[Session, E], None]) -> Non
         _handlers[event_type].append(handler)
 
 
+def unsubscribe(event_type: type, handler: Handler) -> None:
+    """Stop running `handler` for `event_type` (the wiring rebinding a handler to new settings)."""
+    if handler in _handlers.get(event_type, ()):
+        _handlers[event_type].remove(handler)
+
+
 def publish(session: Session, event: object) -> None:
     """Hand `event` to its subscribers in subscription order, in the caller's transaction."""
     for handler in _handlers.get(type(event), ()):

@@ -1,6 +1,7 @@
 """Housekeeping: rows that only matter for a while are deleted once they cannot matter any more, so tables that
 grow with every request (idempotency keys, sign-in sessions, daily counters, chatbot de-duplication records,
-one-time page links) stay the size of their useful window. A worker job; the retention rules are data.
+one-time page links) stay the size of their useful window. A worker job; the retention rules are data, each
+registered by the domain that owns the table (`register`, called from app.wiring): core imports no domain.
 
 Each rule is safe to run from any number of workers at once (a DELETE of rows past a cutoff is idempotent).
 """
@@ -13,14 +14,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from app.accounts.models import AuthSession, UsageCounter
-from app.chatbot.models import ChatbotMessage
 from app.config import Settings
 from app.core.idempotency import KEY_TTL
 from app.core.models import IdempotencyRecord
 from app.core.time import to_shanghai
 from app.db import session_for
-from app.pages.models import PageLinkToken, PageSession
 
 
 @dataclass(frozen=True)
@@ -32,20 +30,18 @@ class Retention:
     by_day: bool = False  # the column is a Shanghai calendar date, not an instant
 
 
-RULES: tuple[Retention, ...] = (
+# Registered rules, in registration order; core's own first. A list so that `register` can append to it.
+RULES: list[Retention] = [
     Retention("idempotency_record", IdempotencyRecord.__table__.c.created_at, KEY_TTL,  # type: ignore[attr-defined]
               "a key is honoured for 24 hours; after that a retry is a new request anyway"),
-    Retention("auth_session", AuthSession.__table__.c.expires_at, timedelta(days=30),  # type: ignore[attr-defined]
-              "an expired session cannot be refreshed; kept a month after expiry for questions about it"),
-    Retention("usage_counter", UsageCounter.__table__.c.day, timedelta(days=7),  # type: ignore[attr-defined]
-              "daily limits read today's counter only", by_day=True),
-    Retention("chatbot_message", ChatbotMessage.__table__.c.created_at, timedelta(days=7),  # type: ignore[attr-defined]
-              "DingTalk redelivers a callback within seconds; the actions themselves are on the timeline"),
-    Retention("page_session", PageSession.__table__.c.expires_at, timedelta(days=1),  # type: ignore[attr-defined]
-              "an expired page session signs nobody in; kept a day for support questions"),
-    Retention("page_link_token", PageLinkToken.__table__.c.expires_at, timedelta(days=1),  # type: ignore[attr-defined]
-              "an expired link opens nothing"),
-)
+]
+
+
+def register(*rules: Retention) -> None:
+    """Adds retention rules (a table registered again keeps its first rule: registering is idempotent)."""
+    for rule in rules:
+        if all(known.table != rule.table for known in RULES):
+            RULES.append(rule)
 
 
 def cutoff(rule: Retention, now: datetime) -> object:

@@ -6,7 +6,8 @@ multiprocess mode has each process write its counters and histograms to files in
 the whole server. Without that variable (one process, tests) the values live in this process.
 
 Business series (open appeals, outbox backlog, sweeper and dispatcher lag) are not counted by any process: they
-are read from the database at scrape time, so every replica reports the same truth and nothing drifts.
+are read from the database at scrape time, so every replica reports the same truth and nothing drifts. The
+domains that own them register them (`register_business_series`, from app.wiring): core knows no domain.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hmac
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +26,9 @@ from prometheus_client import (CollectorRegistry, Counter, Histogram, disable_cr
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from app.db import session_for
 from app.errors import AppError
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -76,35 +79,26 @@ def mark_process_dead() -> None:
         multiprocess.mark_process_dead(os.getpid(), _MULTIPROC_DIR)
 
 
+# Series read from the database at scrape time, by name: name → series(session, now) yielding metric families.
+BusinessSeries = Callable[[Session, datetime], Iterable[Metric]]
+_business: dict[str, BusinessSeries] = {}
+
+
+def register_business_series(name: str, series: BusinessSeries) -> None:
+    """Adds the database-read series `name` to every scrape (registering a name again replaces it)."""
+    _business[name] = series
+
+
 class BusinessCollector:
-    """Series read from the database at scrape time (DESIGN §13)."""
+    """Series read from the database at scrape time (DESIGN §13), one session for all of them."""
 
     def __init__(self, engine: Engine, now: datetime) -> None:
         self.engine, self.now = engine, now
 
     def collect(self) -> Iterator[Metric]:
-        from app.core import business_metrics
-
-        snapshot = business_metrics.snapshot(self.engine, self.now)
-        open_appeals = GaugeMetricFamily("zhuqi_open_appeals", "Open appeals by tier and SLA state",
-                                         labels=["tier", "sla_state"])
-        for (tier, sla_state), count in sorted(snapshot.open_appeals.items()):
-            open_appeals.add_metric([tier, sla_state], count)
-        yield open_appeals
-        backlog = GaugeMetricFamily("zhuqi_outbox_backlog", "Pending outbox messages per channel",
-                                    labels=["channel_id", "kind"])
-        oldest = GaugeMetricFamily("zhuqi_outbox_oldest_age_seconds",
-                                   "Age of the oldest pending outbox message per channel", labels=["channel_id", "kind"])
-        for row in snapshot.outbox:
-            backlog.add_metric([str(row.channel_id), row.kind], row.pending)
-            oldest.add_metric([str(row.channel_id), row.kind], row.oldest_age_seconds)
-        yield backlog
-        yield oldest
-        yield GaugeMetricFamily("zhuqi_dispatcher_lag_seconds", "How long the oldest due outbox message has waited",
-                                value=snapshot.dispatcher_lag_seconds)
-        yield GaugeMetricFamily("zhuqi_sweeper_lag_seconds",
-                                "How long the oldest due SLA step (reminder, escalation) has waited",
-                                value=snapshot.sweeper_lag_seconds)
+        with session_for(self.engine) as session:
+            families = [family for series in list(_business.values()) for family in series(session, self.now)]
+        yield from families
 
 
 def render(engine: Engine | None = None, now: datetime | None = None) -> bytes:

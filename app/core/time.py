@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,11 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def to_shanghai(value: datetime) -> datetime:
     return value.astimezone(SHANGHAI)
+
+
+def shanghai_date(value: datetime) -> date:
+    """The Asia/Shanghai calendar date of an aware instant ("today" for a person in the city)."""
+    return value.astimezone(SHANGHAI).date()
 
 
 LocalDateTime = Annotated[

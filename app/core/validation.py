@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -82,22 +83,26 @@ StrippedText = Annotated[str, AfterValidator(strip_controls)]
 PlainId = Annotated[str, AfterValidator(refuse_controls)]
 
 
-def _mobile(value: str) -> str:
-    from app.enterprises.pii import InvalidMobile, validate_mobile
-
-    try:
-        return validate_mobile(value)
-    except InvalidMobile as exc:
-        raise ValueError(str(exc)) from None
+# Checks of fields whose rules a domain owns (a mobile number, a USCC: enterprises), registered by that domain
+# from app.wiring: name → check(value) returning the normalised value or raising ValueError. Core imports no domain.
+FIELD_CHECKS: dict[str, Callable[[str], str]] = {}
 
 
-def _uscc(value: str) -> str:
-    from app.enterprises.uscc import InvalidUscc, validate_uscc
+def _registered(name: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        found = FIELD_CHECKS.get(name)
+        if found is None:
+            raise RuntimeError(f"field check {name!r} is not registered: app.wiring.install() was not called")
+        try:
+            return found(value)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
 
-    try:
-        return validate_uscc(value)
-    except InvalidUscc as exc:
-        raise ValueError(str(exc)) from None
+    return check
+
+
+_mobile = _registered("mobile")
+_uscc = _registered("uscc")
 
 
 Mobile = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mobile)]

@@ -20,8 +20,8 @@ from app.dingtalk import plan
 from app.dingtalk.models import DingTalkCard, DingTalkGroup, DingTalkOp, DingTalkTodo
 from app.dingtalk.plan import OpKind, OpStatus
 from app.enums import ADMIN_ROLES, Role, Status
-from app.notifications import links
-from app.notifications.outbox import TimelineEventRecorded
+from app.appeals.domain_events import AppealEventRecorded as TimelineEventRecorded
+from app.pages.service import link_for
 from app.pairing.models import Pairing
 from app.units import service as units
 from app.units.models import Unit
@@ -34,12 +34,14 @@ CARD_UPDATE_DELAY = timedelta(seconds=3)
 class _Config:
     enabled = False  # AgentId + app key/secret
     cards = False  # … and a card template
+    settings: Settings | None = None  # signs the page links in to-dos (None: the environment's settings)
 
 
 _config = _Config()
 
 
 def configure(settings: Settings) -> None:
+    _config.settings = settings
     _config.enabled = bool(settings.dingtalk_agent_id and settings.dingtalk_app_key
                            and settings.dingtalk_app_secret.get_secret_value())
     _config.cards = _config.enabled and bool(settings.dingtalk_card_template_id)
@@ -85,7 +87,7 @@ def _facts(session: Session, appeal: Appeal, owner: Unit, now: datetime) -> plan
     deadline = appeal.respond_by if appeal.status == Status.submitted else appeal.resolve_by
     return plan.AppealFacts(number=appeal.number, category_title=appeal.title, unit_name=owner.name,
                             urgency=appeal.urgency, status=appeal.status, deadline=deadline,
-                            link=links.appeal_link(session, appeal, now=now))
+                            link=link_for(session, appeal, now=now, settings=_config.settings))
 
 
 def _users(session: Session, unit_id: int, roles: frozenset[Role] | set[Role]) -> list[str]:

@@ -11,11 +11,11 @@ import unicodedata
 
 __all__ = [
     "InvalidMobile",
-    "validate_mobile",
+    "contains_pii",
     "mask_mobile",
     "mask_name",
     "mask_uscc",
-    "contains_pii",
+    "validate_mobile",
 ]
 
 

@@ -3,12 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Query
 
 from app.auth import service as auth
 from app.auth.deps import AdminDep, PrincipalDep, StaffDep
 from app.auth.principal import Principal
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.time import shanghai_date as local_date
 from app.core.validation import UnitCode
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enterprises import service
@@ -18,6 +20,7 @@ from app.enterprises.pii import mask_mobile
 from app.enterprises.schemas import EnterpriseCreate, EnterprisePage, EnterpriseRead, EnterpriseUpdate
 from app.errors import problem_responses
 from app.units.models import Unit
+from app.visits import overdue
 
 router = APIRouter(prefix="/api/v1/enterprises", tags=["enterprises"])
 
@@ -48,8 +51,7 @@ def to_read(enterprise: Enterprise, street: Unit, principal: Principal,
 
 def _reads(session: SessionDep, rows: list[tuple[Enterprise, Unit]], principal: Principal,
            now: datetime) -> list[EnterpriseRead]:
-    today = service.local_date(now)
-    statuses = service.visit_statuses(session, [e for e, _ in rows], today)
+    statuses = overdue.visit_statuses(session, [e for e, _ in rows], local_date(now))
     return [to_read(e, street, principal, statuses.get(e.id)) for e, street in rows]  # type: ignore[arg-type]
 
 
@@ -75,13 +77,16 @@ def list_enterprises(
     cursor: CursorQuery = None,
 ) -> EnterprisePage:
     """列出权限范围内的企业（含结对、楼长可见的企业）。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     after = decode_cursor_id(cursor, secret)
-    filters = service.ListFilters(street_code=street_code, unit_code=unit, text=text, unpaired=unpaired,
-                                  visit_overdue=visit_overdue)
+    filters = service.ListFilters(street_code=street_code, unit_code=unit, text=text, unpaired=unpaired)
+    overdue_filter = None
+    if visit_overdue is not None:  # the visit cadence is the visits domain's rule
+        late = overdue.overdue_clause(session, local_date(now))
+        overdue_filter = late if visit_overdue else sa.not_(late)
     rows = service.list_enterprises(
         session, principal, reach_ids=auth.reach_unit_ids(session, principal), filters=filters, after_id=after,
-        limit=limit + 1, today=service.local_date(now),
+        limit=limit + 1, extra=overdue_filter,
     )
     next_cursor = encode_cursor({"id": rows[limit - 1][0].id}, secret) if len(rows) > limit else None
     return EnterprisePage(items=_reads(session, rows[:limit], principal, now), next_cursor=next_cursor)

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 __all__ = [
     "CHARSET",
-    "WEIGHTS",
     "USCC_LENGTH",
+    "WEIGHTS",
     "InvalidUscc",
+    "is_valid_uscc",
+    "make_uscc",
     "uscc_check_char",
     "validate_uscc",
-    "make_uscc",
-    "is_valid_uscc",
 ]
 
 # The standard drops I, O, Z, S, V because they are easily confused with 1, 0, 2, 5, U.

@@ -20,8 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from app.core.time import SHANGHAI
 from app.enums import (
     CATEGORY_LABELS,
     STATUS_LABELS,
@@ -34,7 +34,6 @@ from app.enums import (
     Urgency,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,32 @@
-"""Transactional outbox: chat messages are written in the same transaction as the change that caused them."""
+"""Transactional outbox: chat messages are written in the same transaction as the change that caused them.
+
+`enqueue_for_event` is subscribed to appeals' `AppealEventRecorded` by app.notifications.handlers (via
+app.wiring.install), so it runs inside the use case that recorded the event, before its one commit."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
+from app.appeals.domain_events import AppealEventRecorded
 from app.appeals.models import Appeal, AppealEvent
 from app.auth.models import User
-from app.core import events, refcache
+from app.core import refcache
 from app.enterprises.models import Enterprise
 from app.enums import Status
-from app.notifications import links, messages, rules
+from app.notifications import messages, rules
 from app.notifications.models import Channel, OutboxMessage
 from app.units.models import Unit
 
 _DEADLINE_NONE = frozenset({Status.closed, Status.rejected, Status.withdrawn, Status.merged})
-refcache.track("channel", columns=("unit_id", "state"))
+# The link a message opens (the liaison's page with a one-time token): built by the pages package, bound to the
+# process's settings by app.wiring, passed in here so notifications import neither pages nor settings.
+LinkFor = Callable[[Session, Appeal, datetime], str]
 
 
 def new_message_id() -> str:
@@ -76,7 +83,8 @@ def _deadline(appeal: Appeal) -> datetime | None:
 
 
 def _context(
-    session: Session, appeal: Appeal, event: AppealEvent, event_type: str, *, internal: bool, now: datetime
+    session: Session, appeal: Appeal, event: AppealEvent, event_type: str, *, internal: bool, now: datetime,
+    link_for: LinkFor,
 ) -> messages.MessageContext:
     unit = session.get(Unit, appeal.unit_id)
     enterprise = session.get(Enterprise, appeal.enterprise_id) if internal else None
@@ -92,7 +100,7 @@ def _context(
         tier=appeal.tier,
         status=appeal.status,
         deadline=_deadline(appeal),
-        link=links.appeal_link(session, appeal, now=now),
+        link=link_for(session, appeal, now),
         enterprise_name=enterprise.name if enterprise else None,
         liaison_userid=liaison.dingtalk_userid if liaison and liaison.active else None,
         liaison_wecom_userid=None,  # users hold no WeCom userid yet: WeCom groups get no @ rather than a wrong one
@@ -101,18 +109,14 @@ def _context(
     )
 
 
-@dataclass(frozen=True)
-class TimelineEventRecorded:
-    """Every timeline event, handed to per-user channels (app.dingtalk.handlers) in the same transaction."""
-
-    appeal: Appeal
-    event: AppealEvent
-    now: datetime
+# The name app.dingtalk.handlers subscribes to: every timeline event is now published by appeals itself
+# (app.appeals.events.record_event), so per-user channels hear it without the outbox relaying it.
+TimelineEventRecorded = AppealEventRecorded
 
 
-def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, now: datetime) -> int:
+def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, now: datetime,
+                      link_for: LinkFor) -> int:
     """Adds one outbox row per channel subscribed to this event; returns how many. Never commits."""
-    events.publish(session, TimelineEventRecorded(appeal, event, now))
     event_type = rules.notification_type(event.type)
     if event_type is None:
         return 0
@@ -124,7 +128,7 @@ def enqueue_for_event(session: Session, appeal: Appeal, event: AppealEvent, *, n
     for channel in channels:
         if channel.internal not in contexts:
             contexts[channel.internal] = _context(session, appeal, event, event_type, internal=channel.internal,
-                                                  now=now)
+                                                  now=now, link_for=link_for)
         ctx = contexts[channel.internal]
         quota_mode = rules.quota_reached(
             rules.month_sends(channel.month_key, channel.month_sends, now), channel.monthly_quota

@@ -77,7 +77,7 @@ def create_channel(code: str, data: ChannelCreate, session: SessionDep, principa
 def list_channels(code: str, session: SessionDep, principal: AdminDep, settings: SettingsDep,
                   limit: LimitQuery = 50, cursor: CursorQuery = None) -> ChannelPage:
     """列出单位的通知渠道。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows, unit = service.list_channels(session, principal, code, after_id=decode_cursor_id(cursor, secret),
                                        limit=limit + 1)
     next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
@@ -144,7 +144,7 @@ def list_outbox(session: SessionDep, principal: AdminDep, settings: SettingsDep,
                 appeal_id: IdQuery | None = None,
                 limit: LimitQuery = 50, cursor: CursorQuery = None) -> OutboxPage:
     """发件箱：按状态、渠道、诉求筛选，新的在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = service.list_outbox(session, principal, status=status, channel_id=channel_id, appeal_id=appeal_id,
                                before=_outbox_position(cursor, secret), limit=limit + 1)
     last = rows[limit - 1][0] if len(rows) > limit else None
@@ -165,7 +165,7 @@ def list_alerts(session: SessionDep, principal: AdminDep, settings: SettingsDep,
                 unacknowledged: bool | None = None, kind: Annotated[str | None, Query(max_length=30)] = None,
                 limit: LimitQuery = 50, cursor: CursorQuery = None) -> AlertPage:
     """管理员提醒：渠道停用、消息投递失败、月度额度预警，新的在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = alerts.list_alerts(session, principal, unacknowledged=unacknowledged, kind=kind,
                               before_id=decode_cursor_id(cursor, secret), limit=limit + 1)
     next_cursor = encode_cursor({"id": rows[limit - 1][0].id}, secret) if len(rows) > limit else None

@@ -59,7 +59,7 @@ FormField = Annotated[str | None, Form()]
 
 
 def _secret(settings: Settings) -> str:
-    return settings.secret_key.get_secret_value()
+    return settings.signing_secret
 
 
 def session_csrf(settings: Settings, viewer: Viewer) -> str:

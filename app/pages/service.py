@@ -223,7 +223,7 @@ def link_for(
         user = session.get(User, appeal.liaison_user_id)
         if user is not None and user.active and user.unit_id == appeal.unit_id:
             user_id = user.id
-    token = tokens.make_link_token(settings.secret_key.get_secret_value(), appeal.number, user_id, appeal.unit_id,
+    token = tokens.make_link_token(settings.signing_secret, appeal.number, user_id, appeal.unit_id,
                                    now + LINK_TTL)
     return tokens.appeal_url(settings.public_base_url, appeal.number, token)
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
-from app.core import reach
+from app.core import events, reach
+from app.enterprises.events import BuildingAssigned, LiaisonAssigned
 from app.enterprises.models import Enterprise
+from app.pairing import buildings, service
 from app.pairing.models import Building
 
 
@@ -27,5 +30,22 @@ def paired_enterprise_ids(principal: Any) -> Any | None:
     return sa.union(paired, housed)
 
 
+def on_liaison_assigned(session: Session, event: LiaisonAssigned) -> None:
+    """The registry's liaison_user_id goes through the pairing history like PUT/DELETE …/liaison."""
+    if event.user_id is None:
+        service.unpair(session, event.principal, event.enterprise, now=event.now)
+    else:
+        user, unit = service.liaison_user(session, event.user_id, event.field)
+        service.pair(session, event.principal, event.enterprise, user, unit, note=None, now=event.now)
+
+
+def on_building_assigned(session: Session, event: BuildingAssigned) -> None:
+    enterprise = event.enterprise
+    buildings.check_for_enterprise(session, enterprise.building_id, enterprise.street_unit_id,  # type: ignore[arg-type]
+                                   event.field)
+
+
 def register() -> None:
     reach.register(paired_enterprise_ids)
+    events.subscribe(LiaisonAssigned, on_liaison_assigned)
+    events.subscribe(BuildingAssigned, on_building_assigned)

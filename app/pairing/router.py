@@ -7,11 +7,11 @@ from fastapi import APIRouter
 from app.auth import service as auth
 from app.auth.deps import AdminDep, StaffDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.time import shanghai_date as local_date
 from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
-from app.enterprises.service import local_date
 from app.errors import problem_responses
-from app.pairing import buildings, mine, service
+from app.pairing import buildings, service
 from app.pairing.schemas import (
     BuildingIn,
     BuildingPage,
@@ -24,6 +24,7 @@ from app.pairing.schemas import (
     PairingPage,
     PairingRead,
 )
+from app.visits import mine
 
 router = APIRouter(prefix="/api/v1", tags=["pairing"])
 

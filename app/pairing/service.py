@@ -19,7 +19,7 @@ from app.auth.models import User
 from app.auth.principal import Principal
 from app.db import is_postgres
 from app.enterprises.models import Enterprise
-from app.enterprises.service import get_by_uscc
+from app.enterprises.service import get_by_uscc, get_in_reach
 from app.enums import Role
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.pairing.models import Pairing
@@ -128,8 +128,6 @@ def end_liaison(session: Session, principal: Principal, uscc: str, *, now: datet
 
 def history(session: Session, principal: Principal, uscc: str) -> list[PairingRead]:
     """Every pairing of an enterprise, newest first; for staff who reach the enterprise."""
-    from app.enterprises.service import get_in_reach
-
     if not principal.is_staff:
         raise Forbidden("此接口仅供单位管理员、服务专员使用")
     enterprise, _ = get_in_reach(session, principal, uscc)

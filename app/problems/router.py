@@ -77,7 +77,7 @@ def problem_list(session: SessionDep, principal: StaffDep, settings: SettingsDep
                  kind: Annotated[AppealKind, Query(description="individual 个性 | common 共性 | institutional 体制机制性")],
                  limit: LimitQuery = 50, cursor: CursorQuery = None) -> ProblemListPage:
     """三张问题清单：个性问题（单个诉求）、共性问题与体制机制性问题（问题组），新的在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     items, last_id = views.problem_list(session, principal, kind, before_id=decode_cursor_id(cursor, secret),
                                         limit=limit)
     next_cursor = encode_cursor({"id": last_id}, secret) if last_id is not None else None

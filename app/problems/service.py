@@ -10,12 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.appeals import events
+from app.appeals import events, workflow
 from app.appeals import service as appeals
+from app.appeals.lifecycle import Action
 from app.appeals.models import Appeal
+from app.appeals.schemas import ActionIn
 from app.auth import service as auth
 from app.auth.principal import Principal
-from app.callbacks import service as callbacks
 from app.enums import OPEN_STATUSES, STATUS_LABELS, AppealKind, Status
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.problems.models import ProblemGroup, ProblemGroupAppeal
@@ -223,10 +224,6 @@ def resolve_linked_appeal(
     """
     if appeal.status not in RESOLVABLE:
         return False
-    from app.appeals import workflow
-    from app.appeals.lifecycle import Action
-    from app.appeals.schemas import ActionIn
-
     appeal.responded_at = appeal.responded_at or now  # the group answered it, signed for or not
     workflow.apply_on_behalf(session, principal, appeal, Action.resolve,
                              ActionIn(resolution_code=resolution_code, public_reply=public_reply),

@@ -17,11 +17,11 @@ import logging
 import threading
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from app.core.time import SHANGHAI  # noqa: F401  # one definition; re-exported where it was
+
 END_OF_DAY = time(23, 59, 59)  # "N working days from t" ends at 23:59:59 local (DESIGN §4)
 
 logger = logging.getLogger("app.sla.calendar")

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from app.enums import SlaState, Urgency
+from app.enums import Category, SlaState, Urgency
 from app.sla.calendar import SHANGHAI, WorkingCalendar, local_date
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "Duration",
     "DurationUnit",
     "SlaPolicy",
+    "UrgencyPolicy",
     "SlaState",
     "add_duration",
     "compute_deadlines",
@@ -256,3 +257,21 @@ def working_days_left(now: datetime, deadline: datetime, calendar: WorkingCalend
     if now > deadline:
         return 0
     return calendar.working_days_between(local_date(now), local_date(deadline))
+
+
+@dataclass(frozen=True)
+class UrgencyPolicy:
+    """Admin-tunable thresholds; defaults per DESIGN §3. "≥" everywhere ("100人以上" includes 100)."""
+
+    red_employees: int = 100
+    yellow_employees: int = 20
+    red_amount_cny: int = 10_000_000
+    yellow_amount_cny: int = 1_000_000
+    red_deadline_working_days: int = 5
+    yellow_deadline_working_days: int = 20
+    # Minimum colour for a category (e.g. {Category.energy: Urgency.yellow} in a summer of rationing).
+    category_floor: Mapping[Category, Urgency] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False  # mappings are unhashable
+    )
+    # Tags that raise the result by one step (green→yellow, yellow→red), applied once, last.
+    boost_tags: tuple[str, ...] = ("专精特新", "规上企业")

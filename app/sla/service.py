@@ -6,14 +6,13 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, delete, select
 
-from app.appeals.urgency import UrgencyPolicy
 from app.auth.principal import Principal
 from app.core import refcache
 from app.enums import Category, Role, Urgency
 from app.errors import FieldError, Forbidden, InvalidInput
 from app.sla.calendar import WorkingCalendar
 from app.sla.models import CalendarOverride, Setting, SlaPolicyRecord
-from app.sla.policy import DEFAULT_POLICIES, Duration, DurationUnit, SlaPolicy, validate_policy
+from app.sla.policy import DEFAULT_POLICIES, Duration, DurationUnit, SlaPolicy, UrgencyPolicy, validate_policy
 from app.sla.schemas import CalendarYearIn, SlaPolicyIn, UrgencyPolicyIO
 
 URGENCY_SETTING = "urgency_policy"

@@ -50,14 +50,14 @@ def list_units(
     cursor: CursorQuery = None,
 ) -> UnitPage:
     """列出权限范围内的单位，可按层级、类型、上级筛选。"""
-    position = decode_cursor(cursor, settings.secret_key.get_secret_value())
+    position = decode_cursor(cursor, settings.signing_secret)
     after = str(position.get("code")) if position else None
     rows = service.list_units(session, principal, tier=tier, parent_code=parent_code, kind=kind,
                               after_code=after, limit=limit + 1)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor({"code": rows[-1].code}, settings.secret_key.get_secret_value())
+        next_cursor = encode_cursor({"code": rows[-1].code}, settings.signing_secret)
     return UnitPage(items=[to_read(u, _parent_code(u)) for u in rows], next_cursor=next_cursor)
 
 

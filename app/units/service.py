@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.auth.principal import Principal
+from app.core.principal import Principal
 from app.db import memo
 from app.enums import Role, Tier, UnitKind
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound

@@ -96,40 +96,52 @@ def _appeal_at(session: Session, principals, clock, status: Status) -> int:
     return appeal.id
 
 
-@pytest.mark.parametrize("action", list(Action), ids=lambda a: a.value)
-def test_each_action_by_role_and_status(session, principals, clock, action):
+# One test per cell of the table — (action, allowed source status) and (action, refused) — so one failing cell
+# does not hide the others; within a cell every role is tried and every wrong answer reported together.
+ALLOWED_CELLS = [(action, Status(status)) for action in Action for status in sorted(TRANSITIONS[action].sources)]
+REFUSED_CELLS = [(action, next(s for s in Status if s not in TRANSITIONS[action].sources)) for action in Action
+                 if any(s not in TRANSITIONS[action].sources for s in Status)]
+
+
+@pytest.mark.parametrize(("action", "status"), ALLOWED_CELLS, ids=[f"{a.value}-from-{s.value}" for a, s in ALLOWED_CELLS])
+def test_allowed_source_by_role(session, principals, clock, action, status):
+    """From an allowed source the right people succeed, everyone else is refused (403, or 404 outside reach)."""
     transition = TRANSITIONS[action]
-    # Allowed sources: the right people succeed, everyone else is refused (403) — never a 500.
-    for status in sorted(transition.sources):
-        for role, principal in principals.items():
-            appeal_id = _appeal_at(session, principals, clock, Status(status))
-            if action is Action.merge:
-                other = _appeal_at(session, principals, clock, Status.submitted)
-                data = ActionIn(target_appeal_id=other)
-            else:
-                data = FULL_BODY[action]
-            expected = role in ALLOWED_WHO[transition.who]
-            try:
-                appeal = workflow.perform_action(session, principal, appeal_id, action, data, now=clock.now)
-            except Forbidden:
-                assert not expected, f"{role} should be allowed to {action} from {status}"
-                continue
-            except Exception as exc:  # noqa: BLE001 — report which cell failed
-                if role == "other_admin" and type(exc).__name__ == "NotFound":
-                    continue  # outside reach: 404 is the right answer
-                raise AssertionError(f"{role} {action} from {status}: {exc!r}") from exc
-            assert expected, f"{role} must not be able to {action} from {status}"
-            if transition.target is not None and action is not Action.rate:
-                assert appeal.status == transition.target
-    # Refused sources: 409 naming the status and the allowed actions.
-    refused = [s for s in Status if s not in transition.sources]
-    if refused:
-        appeal_id = _appeal_at(session, principals, clock, refused[0])
-        who = next(iter(ALLOWED_WHO[transition.who]))
-        with pytest.raises(InvalidTransition) as info:
-            workflow.perform_action(session, principals[who], appeal_id, action, FULL_BODY[action], now=clock.now)
-        assert info.value.extra["current_status"] == refused[0]
-        assert isinstance(info.value.extra["allowed_actions"], list)
+    wrong: list[str] = []
+    for role, principal in principals.items():
+        appeal_id = _appeal_at(session, principals, clock, status)
+        if action is Action.merge:
+            data = ActionIn(target_appeal_id=_appeal_at(session, principals, clock, Status.submitted))
+        else:
+            data = FULL_BODY[action]
+        expected = role in ALLOWED_WHO[transition.who]
+        try:
+            appeal = workflow.perform_action(session, principal, appeal_id, action, data, now=clock.now)
+        except Forbidden:
+            if expected:
+                wrong.append(f"{role} should be allowed to {action} from {status}")
+            continue
+        except Exception as exc:  # noqa: BLE001 — report which role failed, never a 500
+            session.rollback()
+            if not (role == "other_admin" and type(exc).__name__ == "NotFound"):  # outside reach: 404 is right
+                wrong.append(f"{role} {action} from {status}: {exc!r}")
+            continue
+        if not expected:
+            wrong.append(f"{role} must not be able to {action} from {status}")
+        elif transition.target is not None and action is not Action.rate and appeal.status != transition.target:
+            wrong.append(f"{role} {action} from {status} ended in {appeal.status}, not {transition.target}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("action", "status"), REFUSED_CELLS, ids=[f"{a.value}-from-{s.value}" for a, s in REFUSED_CELLS])
+def test_refused_source_names_status_and_allowed_actions(session, principals, clock, action, status):
+    """From a refused source: 409 naming the status and the allowed actions."""
+    appeal_id = _appeal_at(session, principals, clock, status)
+    who = next(iter(ALLOWED_WHO[TRANSITIONS[action].who]))
+    with pytest.raises(InvalidTransition) as info:
+        workflow.perform_action(session, principals[who], appeal_id, action, FULL_BODY[action], now=clock.now)
+    assert info.value.extra["current_status"] == status
+    assert isinstance(info.value.extra["allowed_actions"], list)
 
 
 def test_extension_decision_is_for_admins_above(session, principals, clock):

@@ -1,5 +1,3 @@
-"""The enterprise sign-in fixtures of tests/accounts (an enterprise user uploads)."""
+"""The enterprise sign-in fixtures of tests/accounts (attachments are uploaded by enterprise users too)."""
 
-from __future__ import annotations
-
-from tests.accounts.conftest import enterprise_user, settings  # noqa: F401
+from tests.accounts.conftest import enterprise_user, fakes, settings  # noqa: F401

@@ -1,5 +1,6 @@
 """Which attachments an appeal may reference, and recording the reference. Called from appeal intake inside
-its transaction; never commits. Kept apart from service.py so that appeals → attachments has no cycle."""
+its transaction; never commits. Here, not in app.attachments: attachments are a file store below appeals and
+import nothing of them (the download route passes in which appeals the reader sees)."""
 
 from __future__ import annotations
 

@@ -10,12 +10,12 @@ from sqlmodel import Session, col, func, or_, select
 from app.appeals.lifecycle import OPEN
 from app.appeals.models import Appeal
 from app.auth.principal import Principal
-from app.enterprises import service as enterprises
 from app.enterprises.models import Enterprise
 from app.errors import Forbidden
 from app.pairing.models import Building
 from app.pairing.schemas import MyEnterprise
 from app.units.models import Unit
+from app.visits import overdue
 
 
 def my_enterprises(session: Session, principal: Principal, *, today: date) -> list[MyEnterprise]:
@@ -33,7 +33,7 @@ def my_enterprises(session: Session, principal: Principal, *, today: date) -> li
         select(Appeal.enterprise_id, func.count()).where(col(Appeal.enterprise_id).in_(ids),
                                                          col(Appeal.status).in_(OPEN))
         .group_by(Appeal.enterprise_id)).all()) if ids else {}
-    facts = enterprises.visit_statuses(session, found, today)
+    facts = overdue.visit_statuses(session, found, today)
     items = [MyEnterprise(
         uscc=e.uscc, name=e.name, street_code=street.code, street_name=street.name,
         via="pairing" if e.liaison_user_id == principal.user_id else "building", key_level=e.key_level,
