@@ -113,6 +113,11 @@ def _aggregate(session: Session, scope: Scope, period: Period, *, now: datetime,
     return Figures(total, dimensions, [(child, per_child[child.id]) for child in scope.children])  # type: ignore[index]
 
 
+def appeal_totals(session: Session, scope: Scope, period: Period, *, now: datetime) -> Counts:
+    """The summary's counts for a scope and period (the programme's 收集/解决 are these, so they never disagree)."""
+    return _aggregate(session, scope, period, now=now).total
+
+
 def _with_all_codes(found: dict[str, int], codes: tuple[str, ...]) -> dict[str, int]:
     return {code: found.get(code, 0) for code in codes} | {k: n for k, n in found.items() if k not in codes}
 
