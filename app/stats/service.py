@@ -257,8 +257,24 @@ def bulletin(
         week_by_urgency=this_week.by_dimension["urgency"], year=year_to_date.total,
         year_by_status=year_to_date.by_dimension["status"],
         ranking=rank_units(this_week.by_unit),
+        visits=_visit_line(session, scope, period, Period(year_start, period.end), now=now),
     ))
     return StatsBulletin(week=label, unit_code=scope.unit.code, unit_name=scope.unit.name, markdown=markdown)
+
+
+def _visit_line(session: Session, scope: Scope, week: Period, year: Period, *,
+                now: datetime) -> bulletin_text.VisitLine:
+    # Imported here: the programme's use case builds on this module (scope_for, appeal_totals).
+    from app.stats import programme_queries, programme_service
+
+    figures = programme_service.programme_for(session, scope, week, now=now)
+    year_visits, _ = programme_queries.visit_counts(
+        session, programme_queries.Reach(scope.unit_ids, by_department=scope.by_owner), year)
+    end_read(session)
+    return bulletin_text.VisitLine(
+        week_visits=figures.visits, week_enterprises=figures.enterprises_visited, year_visits=year_visits,
+        enterprises_paired=figures.enterprises_paired, pairing_coverage_rate=figures.pairing_coverage_rate,
+        visit_overdue=figures.visit_overdue)
 
 
 @dataclass(frozen=True)

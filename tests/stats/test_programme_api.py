@@ -199,3 +199,10 @@ def test_bad_period_is_422(client, keys, data, params, field):
 
 def test_without_credentials_401(client, data):
     assert client.get("/api/v1/stats/programme").status_code == 401
+
+
+def test_bulletin_has_the_visits_line(client, keys, data):
+    # Week 2026-W46 (11-09 … 11-15): V4 (E1, 11-15); year to date V1–V5 and V7 (V6 is 11-16); paired at the
+    # week's end E0 E4 E6 of 8 enterprises; overdue now E0 E6.
+    md = client.get("/api/v1/stats/bulletin", params={"week": "2026-W46"}, headers=keys["city"]).json()["markdown"]
+    assert "本周走访企业1家次（1家），2026年以来累计走访企业6家次；结对企业3家，结对覆盖率37.5%，目前走访逾期企业2家。" in md
