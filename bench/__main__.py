@@ -29,6 +29,8 @@ MODULES: list[tuple[str, str, str, str]] = [
     ("dispatcher", "bench.bench_dispatcher",
      "dispatcher vs fake DingTalk: 0 lost, 0 blocks, ≥ 85% of allowed rate (issue 5)", "0/0/≥ 85%"),
     ("chatbot", "bench.bench_chatbot", "chatbot callback at 20 concurrent liaisons (issue 7)", "p99 ≤ 300 ms"),
+    ("programme", "bench.bench_programme", "programme figures over 1M appeals, 500k visits, 20k enterprises (issue 17)",
+     "≤ 500 ms"),
 ]
 
 

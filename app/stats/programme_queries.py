@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from app.appeals.models import Appeal
+from app.db import UtcDateTime, is_postgres
 from app.enterprises.models import Enterprise
 from app.pairing.models import Pairing
 from app.stats.periods import Period, local_midnight
@@ -42,13 +43,19 @@ class StreetCounts:
     served: int = 0
     paired_now: int = 0
     overdue: int = 0
-    visits: int = 0
-    visited: int = 0  # distinct enterprises visited in the period
+    visited: int = 0  # visited in the period
 
     def __iadd__(self, other: StreetCounts) -> StreetCounts:
         for name in vars(self):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
+
+
+def no_jit(session: Session) -> None:
+    """PostgreSQL's JIT compiles these FILTERed subplans for 400 ms to run them in 100 (bench/RESULTS.md): off for
+    this read transaction, as for the summary's live statement."""
+    if is_postgres(session):
+        session.execute(sa.text("SET LOCAL jit = off"))
 
 
 def load_visit_policy(session: Session) -> VisitPolicy:
@@ -84,24 +91,13 @@ def _pairing_exists(reach: Reach, *conditions: Any) -> Any:
     return sa.exists().where(Pairing.enterprise_id == Enterprise.id, *own, *conditions)
 
 
-def _overdue(reach: Reach, cutoffs: VisitCutoffs) -> Any:
-    """Paired now (the open pairing) and both the pairing's start date and the last visit before the cutoff of the
-    enterprise's key level: `app.stats.programme.is_overdue_by_cutoff`, in SQL."""
-
-    def before(cutoff: Any) -> Any:
-        return sa.and_(
-            _pairing_exists(reach, col(Pairing.ended_at).is_(None), Pairing.started_at < local_midnight(cutoff)),
-            ~sa.exists().where(Visit.enterprise_id == Enterprise.id, Visit.visited_on >= cutoff),
-        )
-
-    levels = list(cutoffs.by_key_level)
-    branches = [sa.and_(Enterprise.key_level == level, before(cutoff))
-                for level, cutoff in cutoffs.by_key_level.items()]
-    others = col(Enterprise.key_level).is_(None)
-    if levels:
-        others = sa.or_(others, col(Enterprise.key_level).not_in(levels))
-    branches.append(sa.and_(others, before(cutoffs.default)))
-    return sa.or_(*branches)
+def _by_level(cutoffs: VisitCutoffs, convert: Any, type_: Any) -> Any:
+    """The enterprise's cutoff, chosen per row by its key level (a CASE over literals)."""
+    default = sa.literal(convert(cutoffs.default), type_)
+    if not cutoffs.by_key_level:
+        return default
+    return sa.case(*[(Enterprise.key_level == level, sa.literal(convert(d), type_))
+                     for level, d in cutoffs.by_key_level.items()], else_=default)
 
 
 def department_enterprises(reach: Reach, period: Period) -> Any:
@@ -118,11 +114,33 @@ def _enterprise_filter(reach: Reach, period: Period) -> list[Any]:
 def enterprise_counts(session: Session, reach: Reach, period: Period, *, now: datetime,
                       cutoffs: VisitCutoffs) -> dict[int, StreetCounts]:
     """Per street of the enterprises in scope: total, paired at the end of the period, served in the period, paired
-    now, overdue now. One pass over `enterprise` with index probes per row."""
+    now, overdue now, visited in the period.
+
+    One pass over `enterprise`, hash-joined (not probed row by row: 20k probes cost more than these scans) with its
+    open pairing (at most one, a unique index), its last visit since the earliest cutoff (few rows: the last weeks)
+    and the set of enterprises visited in the period — the latter two range scans of visit (visited_on, …)."""
     end_moment = min(period.end - timedelta(microseconds=1), now)
-    served = sa.or_(
+    own = _in(Pairing.unit_id, reach.unit_ids) if reach.by_department else []
+    current = (sa.select(Pairing.enterprise_id, Pairing.started_at)
+               .where(col(Pairing.ended_at).is_(None), *own).subquery("open_pairing"))
+    earliest = min([cutoffs.default, *cutoffs.by_key_level.values()])
+    recent = (sa.select(Visit.enterprise_id, sa.func.max(Visit.visited_on).label("last"))
+              .where(Visit.visited_on >= earliest).group_by(Visit.enterprise_id).subquery("recent_visit"))
+    # Visited in the period by a visit counted in `visits` (recorded under a street in scope), so that
+    # enterprises_visited ≤ visits holds even for an enterprise that moved.
+    recorded_here = [] if reach.by_department else _in(Visit.street_unit_id, reach.unit_ids)
+    in_period = (sa.select(Visit.enterprise_id).where(*visit_days(period), *recorded_here)
+                 .distinct().subquery("period_visit"))
+    visited = in_period.c.enterprise_id.is_not(None)
+    # overdue ⇔ paired now, and both the pairing's start and the last visit before the cutoff (is_overdue_by_cutoff)
+    overdue = sa.and_(
+        current.c.enterprise_id.is_not(None),
+        current.c.started_at < _by_level(cutoffs, local_midnight, UtcDateTime()),
+        sa.or_(recent.c.last.is_(None), recent.c.last < _by_level(cutoffs, lambda d: d, sa.Date())),
+    )
+    served = sa.or_(  # in this order: most enterprises are paired, and OR stops at the first true
         _pairing_exists(reach, *overlaps(period)),
-        sa.exists().where(Visit.enterprise_id == Enterprise.id, *visit_days(period)),
+        visited,
         sa.exists().where(Appeal.enterprise_id == Enterprise.id, Appeal.created_at >= period.start,
                           Appeal.created_at < period.end),
     )
@@ -131,13 +149,18 @@ def enterprise_counts(session: Session, reach: Reach, period: Period, *, now: da
         sa.select(Enterprise.street_unit_id, count(),
                   count().filter(_pairing_exists(reach, *in_force_at(end_moment))),
                   count().filter(served),
-                  count().filter(_pairing_exists(reach, *in_force_at(now))),
-                  count().filter(_overdue(reach, cutoffs)))
+                  count().filter(current.c.enterprise_id.is_not(None), current.c.started_at <= now),
+                  count().filter(overdue),
+                  count().filter(visited))
+        .select_from(Enterprise)
+        .outerjoin(current, current.c.enterprise_id == Enterprise.id)
+        .outerjoin(recent, recent.c.enterprise_id == Enterprise.id)
+        .outerjoin(in_period, in_period.c.enterprise_id == Enterprise.id)
         .where(*_enterprise_filter(reach, period))
         .group_by(Enterprise.street_unit_id)
     )
-    return {street: StreetCounts(total=n, paired=p, served=s, paired_now=pn, overdue=o)
-            for street, n, p, s, pn, o in session.execute(statement).all()}
+    return {street: StreetCounts(total=n, paired=p, served=s, paired_now=pn, overdue=o, visited=v)
+            for street, n, p, s, pn, o, v in session.execute(statement).all()}
 
 
 def _visit_filter(reach: Reach, period: Period) -> list[Any]:
@@ -146,18 +169,9 @@ def _visit_filter(reach: Reach, period: Period) -> list[Any]:
     return [*_in(Visit.street_unit_id, reach.unit_ids), *visit_days(period)]
 
 
-def visit_counts(session: Session, reach: Reach, period: Period) -> tuple[int, int]:
-    """(visit records, distinct enterprises visited) in the period, under the enterprise's street at the visit."""
-    statement = sa.select(sa.func.count(), sa.func.count(sa.distinct(Visit.enterprise_id))).where(
-        *_visit_filter(reach, period))
-    visits, visited = session.execute(statement).one()
-    return int(visits), int(visited)
-
-
-def visit_counts_by_street(session: Session, reach: Reach, period: Period) -> dict[int, tuple[int, int]]:
-    statement = (sa.select(Visit.street_unit_id, sa.func.count(), sa.func.count(sa.distinct(Visit.enterprise_id)))
-                 .where(*_visit_filter(reach, period)).group_by(Visit.street_unit_id))
-    return {street: (int(v), int(e)) for street, v, e in session.execute(statement).all()}
+def visit_count(session: Session, reach: Reach, period: Period) -> int:
+    """Visit records in the period, under the enterprise's street at the visit (an index-only count)."""
+    return int(session.execute(sa.select(sa.func.count()).where(*_visit_filter(reach, period))).scalar_one())
 
 
 def liaison_count(session: Session, unit_ids: Sequence[int] | None, period: Period) -> int:

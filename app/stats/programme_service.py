@@ -30,41 +30,37 @@ def programme(session: Session, principal: Principal, *, unit_code: str | None, 
 def programme_for(session: Session, scope: Scope, period: Period, *, now: datetime) -> StatsProgramme:
     reach = queries.Reach(scope.unit_ids, by_department=scope.by_owner)
     if scope.by_owner:
+        queries.no_jit(session)
         collected, resolved = queries.department_appeals(session, reach, period)
     else:
         counts = appeal_totals(session, scope, period, now=now)  # ends its read transaction
         collected, resolved = counts.collected, counts.resolved
+    queries.no_jit(session)  # (again: appeal_totals ended its transaction)
     cutoffs = visit_cutoffs(queries.load_visit_policy(session), now.astimezone(SHANGHAI).date())
     by_street = queries.enterprise_counts(session, reach, period, now=now, cutoffs=cutoffs)
-    visits, visited = queries.visit_counts(session, reach, period)
+    visits = queries.visit_count(session, reach, period)
     liaisons = queries.liaison_count(session, scope.unit_ids, period)
-    table = bool(scope.children) and not scope.by_owner
-    visits_by_street = queries.visit_counts_by_street(session, reach, period) if table else {}
     end_read(session)
     total = queries.StreetCounts()
     for counts in by_street.values():
         total += counts
     figures = ProgrammeFigures(
         liaisons=liaisons, enterprises_paired=total.paired, enterprises_served=total.served, visits=visits,
-        enterprises_visited=visited, appeals_collected=collected, appeals_resolved=resolved,
+        enterprises_visited=total.visited, appeals_collected=collected, appeals_resolved=resolved,
         visit_overdue=total.overdue, enterprises_total=total.total,
     )
     return StatsProgramme(
         unit_code=scope.unit.code, unit_name=scope.unit.name, from_=period.start, to=period.end, as_of=now,
-        **programme_payload(figures), by_unit=[] if scope.by_owner else _coverage(scope, by_street, visits_by_street),
+        **programme_payload(figures), by_unit=[] if scope.by_owner else _coverage(scope, by_street),
     )
 
 
-def _coverage(scope: Scope, by_street: dict[int, queries.StreetCounts],
-              visits_by_street: dict[int, tuple[int, int]]) -> list[ProgrammeCoverage]:
+def _coverage(scope: Scope, by_street: dict[int, queries.StreetCounts]) -> list[ProgrammeCoverage]:
     """Per child area unit (districts of a city, streets of a district), in code order."""
     per_child = {child.id: queries.StreetCounts() for child in scope.children}
     for street, counts in by_street.items():
         if (child := scope.child_of.get(street)) is not None:
             per_child[child.id] += counts
-    for street, (_, visited) in visits_by_street.items():
-        if (child := scope.child_of.get(street)) is not None:
-            per_child[child.id].visited += visited
     rows = []
     for child in scope.children:
         c = per_child[child.id]

@@ -268,7 +268,7 @@ def _visit_line(session: Session, scope: Scope, week: Period, year: Period, *,
     from app.stats import programme_queries, programme_service
 
     figures = programme_service.programme_for(session, scope, week, now=now)
-    year_visits, _ = programme_queries.visit_counts(
+    year_visits = programme_queries.visit_count(
         session, programme_queries.Reach(scope.unit_ids, by_department=scope.by_owner), year)
     end_read(session)
     return bulletin_text.VisitLine(
