@@ -1,10 +1,10 @@
 """SQL for the programme's figures (DESIGN §11; definitions in docs/statistics.md, "Programme figures").
 
 Statistics are a read model: these queries read `pairing`, `visit` and `enterprise` directly. Every figure is a
-count in the database; Python only folds the few rows grouped by street. The per-enterprise tests are EXISTS probes
-on composite indexes — pairing(enterprise_id, started_at), visit(enterprise_id, visited_on),
+count in the database; Python only folds the few rows grouped by street. Pairing conditions are hashed subplans;
+the visit and appeal tests are index probes per enterprise — visit(enterprise_id, visited_on),
 appeal(enterprise_id, created_at) (migration 0012) — so the cost grows with the enterprises in scope, not with the
-appeals or visits (1M appeals, 500k visits, 20k enterprises: bench/bench_programme.py).
+appeals or visits (1M appeals, 500k visits, 20k enterprises: bench/bench_programme.py, bench/RESULTS.md).
 """
 
 from __future__ import annotations
