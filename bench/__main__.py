@@ -31,6 +31,8 @@ MODULES: list[tuple[str, str, str, str]] = [
     ("chatbot", "bench.bench_chatbot", "chatbot callback at 20 concurrent liaisons (issue 7)", "p99 ≤ 300 ms"),
     ("burst", "bench.bench_burst", "200 connections at once vs 25: 401/list p99, intake rate (issue 14)",
      "0 errors, 401 p99 ≤ 1 s"),
+    ("programme", "bench.bench_programme", "programme figures over 1M appeals, 500k visits, 20k enterprises (issue 17)",
+     "≤ 500 ms"),
 ]
 
 

@@ -364,11 +364,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default="bench_zhuqi", help="database name (must start with bench_)")
     parser.add_argument("--pg", default=DEFAULT_PG)
     parser.add_argument("--force", action="store_true", help="re-create even if already seeded")
+    parser.add_argument("--visits", type=int, default=0,
+                        help="also cadres, pairings and this many visits (bench/seed_programme.py)")
     args = parser.parse_args(argv)
     ctx = Context(pg=args.pg)
     result = seed(ctx.pg_url(args.db), args.appeals, reuse=not args.force, fresh=lambda: ctx.fresh_pg(args.db))
     print(f"{'reused' if result.reused else 'seeded'} {result.appeals} appeals, {result.enterprises} enterprises "
           f"in {result.url} ({result.seconds:.0f} s)")
+    if args.visits:
+        from bench.seed_programme import seed_programme
+
+        info = seed_programme(result.url, args.visits, reuse=not args.force)
+        print(f"{'reused' if info['reused'] else 'seeded'} {info['cadres']} cadres, {info['pairings']} pairings, "
+              f"{info['visits']} visits")
     return 0
 
 

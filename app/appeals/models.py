@@ -22,6 +22,8 @@ class Appeal(SQLModel, table=True):
         sa.Index("ix_appeal_street_unit_id_id", "street_unit_id", "id"),
         sa.Index("ix_appeal_status_id", "status", "id"),
         sa.Index("ix_appeal_enterprise_id_id", "enterprise_id", "id"),
+        # The programme's 服务企业: "did this enterprise file an appeal in the period" as one index probe (0012).
+        sa.Index("ix_appeal_enterprise_id_created_at", "enterprise_id", "created_at"),
         # The list's category + urgency filter in any reach, newest first (migration 0007; bench/RESULTS.md).
         sa.Index("ix_appeal_category_urgency_id", "category", "urgency", "id"),
         # The sweeper reads only what is due: cost grows with what is due, not with what is open.

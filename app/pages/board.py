@@ -8,7 +8,7 @@ carries the API's exact value (`data-value`, JSON), so a reader — or a test �
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -21,7 +21,7 @@ from app.pages import charts, markdown, tokens
 from app.pages.dash_view import DashboardData, UnitOption
 from app.stats.bulletin import percent
 from app.stats.figures import DEFINITIONS
-from app.stats.schemas import StatsSummary, StatsTimeseries, UnitFigures
+from app.stats.schemas import StatsProgramme, StatsSummary, StatsTimeseries, UnitFigures
 
 PATH = "/dashboard"
 HEADLINE = (  # (field, label, short explanation under the figure)
@@ -96,6 +96,19 @@ class AttentionRow:
 
 
 @dataclass(frozen=True)
+class CoverageRow:
+    unit_code: str
+    unit_name: str
+    href: str
+    cells: list[Cell]  # enterprises, paired, coverage, visited in the period, visited in cadence, overdue
+
+
+COVERAGE_COLUMNS = (("enterprises_total", "企业数"), ("enterprises_paired", "已结对"), ("pairing_coverage_rate", "覆盖率"),
+                    ("enterprises_visited", "本期走访企业"), ("visited_in_cadence", "按频次走访"),
+                    ("visit_overdue", "走访逾期"))
+
+
+@dataclass(frozen=True)
 class Board:
     unit_code: str
     unit_name: str
@@ -120,6 +133,9 @@ class Board:
     options: list[UnitOption]
     ranges: list[Link]
     api_href: str
+    programme_sentence: str = ""  # "共选派干部N名，服务企业N家，……" (GET /api/v1/stats/programme)
+    coverage: list[CoverageRow] = field(default_factory=list)
+    coverage_headers: tuple[tuple[str, str], ...] = COVERAGE_COLUMNS
 
 
 def href(unit: str | None = None, start: str | None = None, end: str | None = None) -> str:
@@ -240,6 +256,16 @@ def ranking(rows: list[UnitFigures], *, start: str | None, end: str | None) -> l
     ]
 
 
+def coverage(programme: StatsProgramme | None, *, start: str | None, end: str | None) -> list[CoverageRow]:
+    if programme is None:
+        return []
+    return [
+        CoverageRow(r.unit_code, r.unit_name, href(r.unit_code, start, end),
+                    [Cell(figure_text(key, getattr(r, key)), value_json(getattr(r, key))) for key, _ in COVERAGE_COLUMNS])
+        for r in programme.by_unit
+    ]
+
+
 def short_time(value: datetime | None) -> str:
     return "—" if value is None else f"{value.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
@@ -278,4 +304,6 @@ def present(data: DashboardData, *, unit: str | None, start: str | None, end: st
         options=data.options,
         ranges=quick_ranges(today, unit=unit, start=start, end=end),
         api_href="/api/v1/stats/summary" + href(unit, start, end).removeprefix(PATH),
+        programme_sentence=data.programme.sentence if data.programme else "",
+        coverage=coverage(data.programme, start=start, end=end),
     )

@@ -23,9 +23,10 @@ from app.core.time import SHANGHAI
 from app.enums import URGENCY_RANK, Role, Urgency
 from app.errors import Forbidden
 from app.pages.service import Viewer
+from app.stats import programme_service
 from app.stats import service as stats
 from app.stats.periods import Bucket, resolve_period, week_label
-from app.stats.schemas import StatsBulletin, StatsSummary, StatsTimeseries
+from app.stats.schemas import StatsBulletin, StatsProgramme, StatsSummary, StatsTimeseries
 from app.units import service as units
 from app.units.models import Unit
 
@@ -63,6 +64,7 @@ class DashboardData:
     options: list[UnitOption]  # every unit in the viewer's reach, in tree order
     has_children: bool
     today: str  # ISO date, Asia/Shanghai
+    programme: StatsProgramme | None = None  # the programme's sentence and coverage (GET /api/v1/stats/programme)
 
 
 def check_viewer(viewer: Viewer) -> Principal:
@@ -87,6 +89,7 @@ def dashboard(
     today = now.astimezone(SHANGHAI).date()
     week = week_label(min(today, resolve_period(start, end, now=now).last_day))
     bulletin = stats.bulletin(session, principal, unit_code=code, week=week, now=now)
+    programme = programme_service.programme(session, principal, unit_code=code, start=start, end=end, now=now)
     try:
         scope = stats.scope_for(session, principal, code)
         return DashboardData(
@@ -94,7 +97,7 @@ def dashboard(
             attention=_attention(session, principal, scope.unit_ids),
             breadcrumb=_breadcrumb(session, principal, scope.unit),
             options=_options(session, principal),
-            has_children=bool(scope.children), today=today.isoformat(),
+            has_children=bool(scope.children), today=today.isoformat(), programme=programme,
         )
     finally:
         stats.end_read(session)

@@ -19,6 +19,18 @@ OPEN_FOR_REPORT = ((Status.submitted, "待签收"), (Status.in_progress, "办理
 
 
 @dataclass(frozen=True)
+class VisitLine:
+    """The programme's line of the bulletin (走访): this week's visits, the year's, pairing and overdue now."""
+
+    week_visits: int
+    week_enterprises: int
+    year_visits: int
+    enterprises_paired: int
+    pairing_coverage_rate: float | None
+    visit_overdue: int
+
+
+@dataclass(frozen=True)
 class BulletinInput:
     unit_name: str
     week_label: str  # 2026-W47
@@ -30,6 +42,7 @@ class BulletinInput:
     year: Counts
     year_by_status: Mapping[str, int]
     ranking: Sequence[UnitFigures]
+    visits: VisitLine | None = None
 
 
 def percent(rate: float | None, *, missing: str = "暂无") -> str:
@@ -61,6 +74,11 @@ def render(data: BulletinInput) -> str:
          f"按时办结率{percent(wr.on_time_rate)}，首次响应及时率{percent(wr.first_response_on_time_rate)}；"
          f"企业评价{w.rated}个，满意率{percent(wr.satisfaction_rate)}。"),
     ]
+    if data.visits is not None:
+        v = data.visits
+        lines += ["", (f"本周走访企业{v.week_visits}家次（{v.week_enterprises}家），{data.last_day.year}年以来累计走访企业"
+                       f"{v.year_visits}家次；结对企业{v.enterprises_paired}家，结对覆盖率"
+                       f"{percent(v.pairing_coverage_rate)}，目前走访逾期企业{v.visit_overdue}家。")]
     if w.collected:
         u = data.week_by_urgency
         lines += ["", (f"按紧急程度：红色{u.get('red', 0)}个、黄色{u.get('yellow', 0)}个、绿色{u.get('green', 0)}个。"

@@ -8,11 +8,14 @@ only the arithmetic a reviewer must be able to redo by hand.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.stats.figures import ratio
+from app.visits.cadence import VisitPolicy, due_days
 
-__all__ = ["ProgrammeFigures", "percent_of", "programme_payload", "sentence"]
+__all__ = ["ProgrammeFigures", "VisitCutoffs", "is_overdue_by_cutoff", "percent_of", "programme_payload",
+           "sentence", "visit_cutoffs"]
 
 
 @dataclass(frozen=True)
@@ -71,3 +74,31 @@ def programme_payload(figures: ProgrammeFigures) -> dict[str, object]:
     """The body of GET /api/v1/stats/programme (DESIGN §11): the counts, both rates and the sentence."""
     return {**asdict(figures), "resolution_rate": figures.resolution_rate,
             "pairing_coverage_rate": figures.pairing_coverage_rate, "sentence": sentence(figures)}
+
+
+@dataclass(frozen=True)
+class VisitCutoffs:
+    """The cadence rule turned into dates the SQL can compare with: a paired enterprise is overdue today when both
+    its last visit (if any) and the start date of its current pairing are before the cutoff of its key level.
+
+    Why this equals `app.visits.cadence.visit_status`: overdue ⇔ today > max(starts) + days ⇔ max(starts) <
+    today − days ⇔ every start < cutoff. The SQL then needs no date arithmetic, only comparisons an index answers.
+    """
+
+    default: date
+    by_key_level: dict[str, date]
+
+
+def visit_cutoffs(policy: VisitPolicy, today: date) -> VisitCutoffs:
+    return VisitCutoffs(
+        default=today - timedelta(days=due_days(policy, None)),
+        by_key_level={level: today - timedelta(days=due_days(policy, level)) for level in policy.by_key_level},
+    )
+
+
+def is_overdue_by_cutoff(cutoffs: VisitCutoffs, key_level: str | None, last_visited_on: date | None,
+                         paired_since: date | None) -> bool:
+    """What the SQL of app/stats/programme_queries.py computes for one enterprise (tested against visit_status)."""
+    cutoff = cutoffs.by_key_level.get(key_level, cutoffs.default) if key_level is not None else cutoffs.default
+    return (paired_since is not None and paired_since < cutoff
+            and (last_visited_on is None or last_visited_on < cutoff))

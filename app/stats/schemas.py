@@ -123,3 +123,52 @@ class StatsBulletin(BaseModel):
     unit_code: str
     unit_name: str
     markdown: str = Field(description="政府周报体例的中文 Markdown 文本")
+
+
+_PROGRAMME_EXAMPLE = {
+    "unit_code": "330100", "unit_name": "杭州市", "from": "2026-01-01T00:00:00+08:00",
+    "to": "2026-12-01T00:00:00+08:00", "as_of": "2026-11-30T09:00:00+08:00",
+    "liaisons": 4407, "enterprises_total": 9000, "enterprises_paired": 8000, "enterprises_served": 8226,
+    "visits": 41250, "enterprises_visited": 7900, "appeals_collected": 7869, "appeals_resolved": 7222,
+    "resolution_rate": 0.9178, "pairing_coverage_rate": 0.8889, "visit_overdue": 120,
+    "sentence": "共选派干部4407名，服务企业8226家，累计走访企业41250家次，收集企业诉求7869个，解决7222个，解决率91.8%",
+    "by_unit": [{"unit_code": "330106", "unit_name": "西湖区", "enterprises_total": 1500, "enterprises_paired": 1400,
+                 "pairing_coverage_rate": 0.9333, "enterprises_visited": 1300, "visited_in_cadence": 1380,
+                 "visit_overdue": 20}],
+}
+
+
+class ProgrammeCoverage(BaseModel):
+    unit_code: str
+    unit_name: str
+    enterprises_total: int = Field(description="属地在该单位的企业数（统计区间结束前登记）")
+    enterprises_paired: int = Field(description="统计区间结束时（或当前）有结对干部的企业数")
+    pairing_coverage_rate: float | None = Field(default=None, ge=0, le=1, description="结对覆盖率；无企业时为 null")
+    enterprises_visited: int = Field(description="统计区间内被走访过的企业数")
+    visited_in_cadence: int = Field(description="当前结对且按走访频次未逾期的企业数（截至今天）")
+    visit_overdue: int = Field(description="当前结对且走访已逾期的企业数（截至今天）")
+
+
+class StatsProgramme(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, json_schema_extra={"examples": [_PROGRAMME_EXAMPLE]})
+
+    unit_code: str
+    unit_name: str
+    from_: LocalDateTime = Field(alias="from", description="统计区间起点（含）")
+    to: LocalDateTime = Field(description="统计区间终点（不含）")
+    as_of: LocalDateTime = Field(description="计算时刻；当前结对与走访逾期按此时刻（北京时间当日）判断")
+    liaisons: int = Field(description="选派干部：统计区间内任一时刻结对过企业的干部人数，按派出单位归属（不论企业属地）")
+    enterprises_total: int = Field(description="属地企业数（部门为其干部在区间内结对过的企业数）")
+    enterprises_paired: int = Field(description="结对企业：统计区间结束时（或当前）有结对干部的企业数")
+    enterprises_served: int = Field(description="服务企业：区间内结对过、被走访过或提交过诉求的企业数，每家只计一次")
+    visits: int = Field(description="走访企业家次：走访日期在区间内的走访记录数，按企业属地归属")
+    enterprises_visited: int = Field(description="区间内被走访的企业数（去重）")
+    appeals_collected: int = Field(description="收集企业诉求：与 /stats/summary 的 collected 相同")
+    appeals_resolved: int = Field(description="解决：与 /stats/summary 的 resolved 相同")
+    resolution_rate: float | None = Field(default=None, ge=0, le=1, description="解决率 = 解决 / 收集；收集为 0 时为 null")
+    pairing_coverage_rate: float | None = Field(default=None, ge=0, le=1,
+                                                description="结对覆盖率 = 结对企业 / 企业数；无企业时为 null")
+    visit_overdue: int = Field(description="当前结对且走访已逾期的企业数（截至今天，不受统计区间影响）")
+    sentence: str = Field(description="项目通报口径的一句话：共选派干部N名，服务企业N家，累计走访企业N家次，"
+                                      "收集企业诉求N个，解决N个，解决率N%")
+    by_unit: list[ProgrammeCoverage] = Field(description="下级区域单位的结对与走访覆盖情况（按企业属地；部门为空）")

@@ -113,6 +113,11 @@ def _aggregate(session: Session, scope: Scope, period: Period, *, now: datetime,
     return Figures(total, dimensions, [(child, per_child[child.id]) for child in scope.children])  # type: ignore[index]
 
 
+def appeal_totals(session: Session, scope: Scope, period: Period, *, now: datetime) -> Counts:
+    """The summary's counts for a scope and period (the programme's 收集/解决 are these, so they never disagree)."""
+    return _aggregate(session, scope, period, now=now).total
+
+
 def _with_all_codes(found: dict[str, int], codes: tuple[str, ...]) -> dict[str, int]:
     return {code: found.get(code, 0) for code in codes} | {k: n for k, n in found.items() if k not in codes}
 
@@ -252,8 +257,24 @@ def bulletin(
         week_by_urgency=this_week.by_dimension["urgency"], year=year_to_date.total,
         year_by_status=year_to_date.by_dimension["status"],
         ranking=rank_units(this_week.by_unit),
+        visits=_visit_line(session, scope, period, Period(year_start, period.end), now=now),
     ))
     return StatsBulletin(week=label, unit_code=scope.unit.code, unit_name=scope.unit.name, markdown=markdown)
+
+
+def _visit_line(session: Session, scope: Scope, week: Period, year: Period, *,
+                now: datetime) -> bulletin_text.VisitLine:
+    # Imported here: the programme's use case builds on this module (scope_for, appeal_totals).
+    from app.stats import programme_queries, programme_service
+
+    figures = programme_service.programme_for(session, scope, week, now=now)
+    year_visits = programme_queries.visit_count(
+        session, programme_queries.Reach(scope.unit_ids, by_department=scope.by_owner), year)
+    end_read(session)
+    return bulletin_text.VisitLine(
+        week_visits=figures.visits, week_enterprises=figures.enterprises_visited, year_visits=year_visits,
+        enterprises_paired=figures.enterprises_paired, pairing_coverage_rate=figures.pairing_coverage_rate,
+        visit_overdue=figures.visit_overdue)
 
 
 @dataclass(frozen=True)
