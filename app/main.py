@@ -37,6 +37,8 @@ from app.deps import system_clock
 from app.enterprises.router import router as enterprises_router
 from app.notifications import dispatcher, links
 from app.notifications.router import router as notifications_router
+from app.notifications import policy_digest
+from app.policies.router import router as policies_router
 from app.pages import web as pages_web
 from app.pages.dash_router import router as dashboard_router
 from app.pages.router import router as pages_router
@@ -109,6 +111,8 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(router)
+    app.include_router(policies_router)
+    policy_digest.register()  # PolicyPushed → digests in the outbox
     app.include_router(metrics.router)
     docs.install(app)
     app.mount(pages_web.STATIC_PREFIX, pages_web.static_files(), name="static")

@@ -125,6 +125,15 @@ def submit_appeal(
     return IntakeResult(201, body, replayed=False)
 
 
+def file_appeal(session: Session, principal: Principal, data: AppealCreate, *, now: datetime) -> Appeal:
+    """Files an appeal routed as any other, inside the caller's use case (no commit, no Idempotency-Key): for a
+    change that raises an appeal as part of itself (a declaration of interest in a policy, DESIGN §12)."""
+    enterprise, street = _enterprise_for_intake(session, principal, data)
+    quota.consume_appeal_creation(session, principal, now=now)
+    owner = _first_owner(session, street, Category(data.category))
+    return _new_appeal(session, principal, data, enterprise, street, owner, now=now)
+
+
 def _first_owner(session: Session, street: Unit, category: Category) -> Unit:
     """The ladder per category: most appeals start at the enterprise's street, some higher (用地 → district)."""
     wanted = lifecycle.start_tier(category)
