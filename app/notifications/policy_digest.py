@@ -17,6 +17,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.auth.models import User
@@ -80,7 +81,8 @@ def _lines(event: PolicyPushed, count_line: str) -> list[str]:
 def _add(session: Session, channel: Channel, payload: dict[str, Any], dedupe: str, now: datetime) -> None:
     session.add(OutboxMessage(
         id=new_message_id(), channel_id=channel.id, appeal_id=None, event_type=EVENT_TYPE,  # type: ignore[arg-type]
-        urgency="green", priority=0, payload=payload, context=None, dedupe_key=dedupe,
+        # SQL NULL, not JSON null: the coalescer folds only rows with a context, and these are digests already.
+        urgency="green", priority=0, payload=payload, context=sa.null(), dedupe_key=dedupe,
         status=rules.OutboxStatus.pending, digest_hold=False, next_attempt_at=now, created_at=now))
 
 

@@ -99,22 +99,28 @@ def test_a_push_to_1000_enterprises_is_a_few_digests_delivered_without_a_block(
         "name": "西溪街道助企服务群", "kind": "dingtalk", "url": ROBOT_URL, "secret": SECRET, "keyword": KEYWORD})
     assert r.status_code == 201, r.text
     unit = city.exec(select(Unit).where(Unit.code == "330106012")).one()
-    liaisons = [User(name=f"干部{i}", mobile=None, role=Role.liaison, unit_id=unit.id, dingtalk_userid=f"gb{i}",  # type: ignore[arg-type]
-                     created_at=clock.now) for i in range(3)]
+    # 20 liaisons of the street: 21 digests in one group, more than its budget of 18 a minute.
+    liaisons = [User(name=f"干部{i}", mobile=None, role=Role.liaison, unit_id=unit.id, dingtalk_userid=f"gb{i:02d}",  # type: ignore[arg-type]
+                     created_at=clock.now) for i in range(20)]
     city.add_all(liaisons)
     city.commit()
-    bulk_enterprises(city, "330106012", 1000, now=clock.now, liaison_ids=[u.id for u in liaisons] + [None])
+    bulk_enterprises(city, "330106012", 1000, now=clock.now, liaison_ids=[u.id for u in liaisons])
     pid = make_policy(city, clock.now)
     pushed = client.post(f"/api/v1/policies/{pid}/push", headers={**keys["xihu"], "Idempotency-Key": "big"})
     assert pushed.status_code == 201 and pushed.json()["new_deliveries"] == 1000
     rows = outbox_rows(db, event_type="policy_digest")
-    assert len(rows) == 4 and len(outbox_rows(db)) == 4  # 1 street group + 3 paired liaisons, not 1,000
-    assert dispatch(db, settings, clock, robot_client) == 4
-    assert robot.blocks_triggered == 0 and robot.rejected == []
-    texts = [m["markdown"]["text"] for m in robot.accepted[TOKEN]]
+    assert len(rows) == 21 and len(outbox_rows(db)) == 21  # 1 street group + 20 paired liaisons, not 1,000
+    assert all(r.context is None for r in rows)  # SQL NULL: the coalescer leaves digests whole
+    sent = 0
+    for _ in range(6):  # three fake minutes, a round every 30 s
+        sent += dispatch(db, settings, clock, robot_client)
+        clock.advance(seconds=30)
+    assert sent == 21 and robot.blocks_triggered == 0 and robot.rejected == []
+    messages = robot.accepted[TOKEN]
+    texts = [m["markdown"]["text"] for m in messages]
     assert sum("本街道 1000 家企业" in t for t in texts) == 1
-    assert sorted(m["at"]["atUserIds"][0] for m in robot.accepted[TOKEN] if "at" in m) == ["gb0", "gb1", "gb2"]
-    assert all("您结对的 250 家企业" in t for t in texts if "@gb" in t)
+    assert sorted(m["at"]["atUserIds"][0] for m in messages if "at" in m) == [f"gb{i:02d}" for i in range(20)]
+    assert all("您结对的 50 家企业" in t for t in texts if "@gb" in t)
     assert all(r.status == "sent" for r in outbox_rows(db))
     again = client.post(f"/api/v1/policies/{pid}/push", headers=keys["xihu"])
-    assert again.json()["new_deliveries"] == 0 and count(city, OutboxMessage) == 4  # nothing new, nobody told twice
+    assert again.json()["new_deliveries"] == 0 and count(city, OutboxMessage) == 21  # nobody told twice
