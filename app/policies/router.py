@@ -21,7 +21,6 @@ from app.policies.schemas import (
     DeliveryRead,
     InterestIn,
     MatchPage,
-    MatchRead,
     OutcomeIn,
     PolicyCreate,
     PolicyForEnterprisePage,
@@ -115,8 +114,8 @@ def list_matches(policy_id: IdPath, session: SessionDep, principal: StaffDep, se
     secret = settings.secret_key.get_secret_value()
     rows = matches.match_page(session, policy, today=local_today(now), reach_path=principal.unit_path,
                               after_id=decode_cursor_id(cursor, secret), limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1][0].id}, secret) if len(rows) > limit else None
-    items = [MatchRead(uscc=c.uscc, name=c.name, street_code=c.street_code, reasons=r) for c, r in rows[:limit]]
+    next_cursor = encode_cursor({"id": rows[limit - 1][0]}, secret) if len(rows) > limit else None
+    items = [match for _, match in rows[:limit]]
     return MatchPage(items=items, next_cursor=next_cursor)
 
 
