@@ -15,11 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.core import events, idempotency
+from app.core import events
 from app.db import is_postgres
 from app.errors import Conflict, FieldError
 from app.policies.events import PolicyPushed
@@ -27,7 +26,7 @@ from app.policies.matches import all_matches
 from app.policies.models import PolicyDelivery, PolicyPush
 from app.policies.rules import PolicyStatus, local_today, push_refusals
 from app.policies.schemas import PushRead
-from app.policies.service import require_publisher, get_visible
+from app.policies.service import get_visible, idempotent, require_publisher
 
 CHUNK = 2000  # rows per INSERT: 7 columns stay far below SQLite's and psycopg's parameter limits
 
@@ -49,12 +48,11 @@ def push_policy(session: Session, principal: Principal, policy_id: int, *, now: 
                 idempotency_key: str | None = None) -> tuple[int, dict[str, Any], bool]:
     """Returns (status, body, replayed). Refuses a withdrawn, expired or not yet valid policy (409 naming the
     field) and a caller who is not an admin of the issuer or above (403 naming issuer_unit_code)."""
-    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
-    fp = idempotency.fingerprint({"push": policy_id})
-    if key is not None:
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=fp, now=now)
-        if record is not None:
-            return record.response_status, record.response_body, True
+    return idempotent(session, principal, idempotency_key, {"push": policy_id}, now=now,
+                      make=lambda: (201, _push(session, principal, policy_id, now=now)))
+
+
+def _push(session: Session, principal: Principal, policy_id: int, *, now: datetime) -> dict[str, Any]:
     policy, issuer, _ = get_visible(session, principal, policy_id)
     require_publisher(principal, issuer)
     today = local_today(now)
@@ -81,18 +79,5 @@ def push_policy(session: Session, principal: Principal, policy_id: int, *, now: 
             apply_by=policy.apply_by, url=policy.url, new_deliveries=len(new),
             by_street=dict(Counter(c.street_unit_id for c in new)),
             by_liaison=dict(Counter(c.liaison_user_id for c in new if c.liaison_user_id is not None)), at=now))
-    body = PushRead(push_id=push.id, policy_id=policy.id, matched=len(matches),  # type: ignore[arg-type]
+    return PushRead(push_id=push.id, policy_id=policy.id, matched=len(matches),  # type: ignore[arg-type]
                     new_deliveries=len(new), pushed_at=now).model_dump(mode="json")
-    if key is not None:
-        idempotency.remember(session, caller=principal.caller_key, key=key, body_fingerprint=fp, status=201,
-                             response=body, now=now)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()  # the same key committed first by a concurrent request: answer as its replay
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=fp,
-                                    now=now) if key is not None else None
-        if record is None:
-            raise
-        return record.response_status, record.response_body, True
-    return 201, body, False

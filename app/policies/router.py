@@ -60,12 +60,13 @@ def _if_match(value: str | None) -> int | None:
 
 @router.post("/policies", status_code=201, response_model=PolicyRead, responses=problem_responses(403))
 def create_policy(data: PolicyCreate, session: SessionDep, principal: PrincipalDep, now: NowDep,
-                  response: Response) -> PolicyRead:
+                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """发布政策（发布单位或其上级单位的管理员）。政策范围为发布单位辖区；适用条件无法匹配任何企业时返回 422。"""
-    policy = service.create_policy(session, principal, data, now=now)
-    response.headers["ETag"] = _etag(policy.version)
-    response.headers["Location"] = f"/api/v1/policies/{policy.id}"
-    return policy
+    status, body, replayed = service.create_policy(session, principal, data, now=now, idempotency_key=idempotency_key)
+    headers = {"ETag": _etag(body["version"]), "Location": f"/api/v1/policies/{body['id']}"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 @router.get("/policies", response_model=PolicyPage, responses=problem_responses(403))

@@ -63,6 +63,17 @@ def test_only_admins_of_the_issuer_or_above_publish(client, keys, city, key, iss
     assert city.exec(select(func.count()).select_from(Policy)).one() == 0
 
 
+def test_create_honours_idempotency_key(client, keys, city):
+    headers = {**keys["xihu"], "Idempotency-Key": "pol-1"}
+    first = client.post("/api/v1/policies", json=policy_body(), headers=headers)
+    again = client.post("/api/v1/policies", json=policy_body(), headers=headers)
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true" and first.headers["etag"] == '"1"'
+    assert_problem(client.post("/api/v1/policies", json=policy_body(title="另一项政策"), headers=headers), 422,
+                   field="header.Idempotency-Key")
+    assert city.exec(select(func.count()).select_from(Policy)).one() == 1
+
+
 def test_versioned_edits_and_withdrawal(client, keys, city):
     policy = create(client, keys, key="city", issuer_unit_code="330106")  # an admin above the issuer may publish
     url = f"/api/v1/policies/{policy['id']}"
