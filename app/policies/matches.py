@@ -40,7 +40,7 @@ class Candidate(NamedTuple):
 
 _E = Enterprise.__table__.c  # type: ignore[attr-defined]
 _U = Unit.__table__.c  # type: ignore[attr-defined]
-_COLUMNS = (_E.id, _E.street_unit_id, _E.liaison_user_id, sa.type_coerce(_E.tags, sa.String), _E.industry, _E.scale,
+_COLUMNS = (_E.id, _E.street_unit_id, _E.liaison_user_id, sa.cast(_E.tags, sa.Text), _E.industry, _E.scale,
             _E.key_level, _E.employees)
 _PER_ENTERPRISE = ("universal", "tags_any", "tags_all", "industries", "scales", "key_levels", "employees")
 
