@@ -28,20 +28,16 @@ from app.policies.rules import PolicyStatus, local_today, push_refusals
 from app.policies.schemas import PushRead
 from app.policies.service import get_visible, idempotent, require_publisher
 
-CHUNK = 2000  # rows per INSERT: 7 columns stay far below SQLite's and psycopg's parameter limits
-
-
-def _insert(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    """(delivery id, enterprise id) of the rows inserted; rows whose pair exists already are skipped."""
+def _insert(session: Session, rows: list[dict[str, Any]]) -> set[int]:
+    """Enterprise ids of the rows inserted; rows whose pair exists already are skipped. One executemany: SQLAlchemy
+    batches it into multi-row INSERTs with RETURNING ("insertmanyvalues") on both databases."""
+    if not rows:
+        return set()
     dialect = postgresql if is_postgres(session) else sqlite
     table = PolicyDelivery.__table__  # type: ignore[attr-defined]
-    inserted: list[tuple[int, int]] = []
-    for start in range(0, len(rows), CHUNK):
-        statement = (dialect.insert(table).values(rows[start:start + CHUNK])
-                     .on_conflict_do_nothing(index_elements=["policy_id", "enterprise_id"])
-                     .returning(table.c.id, table.c.enterprise_id))
-        inserted += [(r[0], r[1]) for r in session.execute(statement)]
-    return inserted
+    statement = (dialect.insert(table).on_conflict_do_nothing(index_elements=["policy_id", "enterprise_id"])
+                 .returning(table.c.enterprise_id))
+    return {row[0] for row in session.connection().execute(statement, rows)}
 
 
 def push_policy(session: Session, principal: Principal, policy_id: int, *, now: datetime,
@@ -69,7 +65,7 @@ def _push(session: Session, principal: Principal, policy_id: int, *, now: dateti
     session.flush()
     rows = [{"policy_id": policy.id, "enterprise_id": c.id, "push_id": push.id, "street_unit_id": c.street_unit_id,
              "reasons": reasons, "delivered_at": now} for c, reasons in matches]
-    inserted = {enterprise_id for _, enterprise_id in _insert(session, rows)}
+    inserted = _insert(session, rows)
     session.execute(sa.update(PolicyPush).where(PolicyPush.id == push.id)  # type: ignore[arg-type]
                     .values(new_deliveries=len(inserted)))
     new = [c for c, _ in matches if c.id in inserted]
