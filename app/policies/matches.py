@@ -2,8 +2,8 @@
 
 1. Once per policy: the policy-level rules (withdrawn, validity: `matching.policy_problems_now`).
 2. In the database: scope (the street under the scope's unit path, within the caller's reach), `scale IN`,
-   `key_level IN`, the employee range (`matching.sql_prefilter`), returning eight narrow columns as plain tuples
-   (no ORM objects, tags as their JSON text).
+   `key_level IN`, the employee range (`matching.sql_prefilter`), and on PostgreSQL the tags (`jsonb ?|`, `?&`),
+   returning eight narrow columns as plain tuples (no ORM objects, tags as their JSON text).
 3. In Python, per row, a pre-check of what SQL left undecided (tags any/all, industry prefix) memoised per distinct
    tag set and industry code — a city has a few hundred of each — so a rejected row costs two dict lookups.
 4. The pure matcher on the survivors (`Matcher` over the per-enterprise rules): it confirms the match, so
@@ -20,8 +20,10 @@ from datetime import date
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
+from app.db import is_postgres
 from app.enterprises.industry import industry_matches
 from app.enterprises.models import Enterprise
 from app.policies import matching
@@ -52,8 +54,16 @@ def narrowest_path(scope_path: str, reach_path: str | None) -> str | None:
     return scope_path if scope_path.startswith(reach_path) else None
 
 
-def _query(prefilter: matching.SqlPrefilter, street_ids: list[int]) -> Any:
+def _query(prefilter: matching.SqlPrefilter, street_ids: list[int], target: matching.PolicyTarget | None,
+           postgres: bool) -> Any:
     query = sa.select(*_COLUMNS).where(_E.street_unit_id.in_(street_ids))
+    if postgres and target is not None:
+        # Exact string membership, as the tags rules test it: a narrowing that cannot drop a match.
+        tags = sa.cast(_E.tags, postgresql.JSONB)
+        if target.tags_any:
+            query = query.where(tags.has_any(sa.cast(list(target.tags_any), postgresql.ARRAY(sa.Text))))
+        if target.tags_all:
+            query = query.where(tags.has_all(sa.cast(list(target.tags_all), postgresql.ARRAY(sa.Text))))
     if prefilter.scales:
         query = query.where(_E.scale.in_(prefilter.scales))
     if prefilter.key_levels:
@@ -119,7 +129,9 @@ def _prepared(session: Session, policy: Policy, today: date, reach_path: str | N
         return None
     areas = {uid: frozenset(p.strip("/").split("/"))
              for uid, p in session.execute(sa.select(_U.id, _U.path).where(_U.path.startswith(path))).all()}
-    return _query(matching.sql_prefilter(spec), list(areas)), _Decider(spec, today, areas)
+    target = spec.target if spec.kind == matching.PolicyKind.targeted else None
+    query = _query(matching.sql_prefilter(spec), list(areas), target, is_postgres(session))
+    return query, _Decider(spec, today, areas)
 
 
 def all_matches(session: Session, policy: Policy, *, today: date, reach_path: str | None = None) -> list[
