@@ -11,6 +11,7 @@ from app.appeals.schemas import AppealCreate, ImpactIn
 from app.auth.models import User
 from app.auth.principal import Principal
 from app.demo_programme import seed_programme
+from app.demo_policies import seed_policies
 from app.enterprises.models import Enterprise
 from app.enterprises.uscc import make_uscc
 from app.enums import Category, Role, Source, Tier, UnitKind
@@ -102,4 +103,5 @@ def seed_demo(session: Session, *, now: datetime, with_appeals: bool = True) -> 
             enterprise_uscc=enterprises[index].uscc,
         ), now=now)
     seed_programme(session, now=now, liaisons=liaisons, enterprises=enterprises)  # cadres, pairings, visits
+    seed_policies(session, now=now)  # 普惠 and 个性 policies (DESIGN §12)
     return True

@@ -37,6 +37,7 @@ from app.deps import release_connections, system_clock
 from app.dingtalk.router import router as dingtalk_router
 from app.enterprises.router import router as enterprises_router
 from app.notifications.router import router as notifications_router
+from app.policies.router import router as policies_router
 from app.pages import web as pages_web
 from app.pages.dash_router import router as dashboard_router
 from app.pages.router import router as pages_router
@@ -111,7 +112,7 @@ def create_app(
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
                    problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
         app.include_router(release_connections(router))  # connections held only while a thread runs (app.deps)
-    for router in (dingtalk_router, visits_router, pairing_router, visit_policy_router):
+    for router in (dingtalk_router, visits_router, pairing_router, visit_policy_router, policies_router):
         app.include_router(release_connections(router))
     app.include_router(metrics.router)
     docs.install(app)

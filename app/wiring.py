@@ -22,6 +22,7 @@ from app.config import Settings
 from app.dingtalk import setup as dingtalk
 from app.enterprises import handlers as enterprises
 from app.notifications import handlers as notifications
+from app.notifications import policy_digest
 from app.notifications import revisits as revisit_notices
 from app.pages import handlers as page_handlers
 from app.pages import service as pages
@@ -59,5 +60,6 @@ def install(settings: Settings | None = None) -> None:
     # outbox; the DingTalk workplace (timeline subscriber, Stream readiness; DESIGN §14).
     pairing.register()
     revisit_notices.register()
+    policy_digest.register()  # PolicyPushed → one digest per street group and per paired liaison
     if settings is not None:  # it binds the settings (the app's AgentId); the app factory and worker pass them
         dingtalk.install(settings)

@@ -33,6 +33,8 @@ MODULES: list[tuple[str, str, str, str]] = [
      "0 errors, 401 p99 ≤ 1 s"),
     ("programme", "bench.bench_programme", "programme figures over 1M appeals, 500k visits, 20k enterprises (issue 17)",
      "≤ 500 ms"),
+    ("policies", "bench.bench_policies",
+     "policy matching over 20k enterprises; push to 10k as digests to a fake robot (issue 18)", "≤ 200 ms / ≤ 10 s"),
 ]
 
 

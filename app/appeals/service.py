@@ -148,12 +148,17 @@ def submit_appeal(
 
 
 def file_appeal(
-    session: Session, principal: Principal, data: AppealCreate, *, enterprise: Enterprise, street: Unit,
-    now: datetime, source: Source | None = None, visit_id: int | None = None, via: str | None = None,
+    session: Session, principal: Principal, data: AppealCreate, *, now: datetime,
+    enterprise: Enterprise | None = None, street: Unit | None = None,
+    source: Source | None = None, visit_id: int | None = None, via: str | None = None,
 ) -> Appeal:
-    """Files one appeal in the caller's transaction and never commits: the intake above, and a visit that
-    raised appeals (one transaction for the visit and all of them). The caller has checked the enterprise is in
-    reach. `visit_id` links the appeal to that visit and the timeline's first event names it."""
+    """Files one appeal routed as any other, in the caller's transaction, and never commits: for a change that
+    raises appeals as part of itself — a visit (one transaction for the visit and all of them; the caller has
+    checked the enterprise is in reach and passes it), a declaration of interest in a policy (DESIGN §12; the
+    enterprise is looked up and checked here, as at intake). `visit_id` links the appeal to that visit and the
+    timeline's first event names it."""
+    if enterprise is None or street is None:
+        enterprise, street = _enterprise_for_intake(session, principal, data)
     quota.consume_appeal_creation(session, principal, now=now)
     owner = _first_owner(session, street, Category(data.category))
     return _new_appeal(session, principal, data, enterprise, street, owner, now=now, source=source,

@@ -23,7 +23,7 @@ from app.core.time import SHANGHAI
 from app.enums import URGENCY_RANK, Role, Urgency
 from app.errors import Forbidden
 from app.pages.service import Viewer
-from app.stats import programme_service
+from app.stats import programme_service, weekly
 from app.stats import service as stats
 from app.stats.periods import Bucket, resolve_period, week_label
 from app.stats.schemas import StatsBulletin, StatsProgramme, StatsSummary, StatsTimeseries
@@ -88,7 +88,7 @@ def dashboard(
     weeks = stats.timeseries(session, principal, unit_code=code, bucket=Bucket.week, start=start, end=end, now=now)
     today = now.astimezone(SHANGHAI).date()
     week = week_label(min(today, resolve_period(start, end, now=now).last_day))
-    bulletin = stats.bulletin(session, principal, unit_code=code, week=week, now=now)
+    bulletin = weekly.bulletin(session, principal, unit_code=code, week=week, now=now)
     programme = programme_service.programme(session, principal, unit_code=code, start=start, end=end, now=now)
     try:
         scope = stats.scope_for(session, principal, code)

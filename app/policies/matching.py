@@ -33,8 +33,8 @@ from app.enterprises.industry import InvalidIndustry, industry_matches, normaliz
 from app.enums import KEY_LEVEL_LABELS, SCALE_LABELS, KeyLevel, Scale
 
 __all__ = [
-    "RULES",
     "POLICY_LEVEL_RULES",
+    "RULES",
     "EnterpriseFacts",
     "Matcher",
     "PolicyKind",

@@ -12,7 +12,8 @@ from app.auth.deps import StaffDep
 from app.db import session_for
 from app.deps import NowDep, SessionDep
 from app.errors import problem_responses
-from app.stats import programme_service, service
+from app.policies.schemas import PolicyStats
+from app.stats import policy_figures, programme_service, service, weekly
 from app.stats.export import HEADERS
 from app.stats.periods import Bucket
 from app.stats.schemas import StatsBulletin, StatsProgramme, StatsSummary, StatsTimeseries
@@ -77,7 +78,7 @@ def bulletin(session: SessionDep, principal: StaffDep, now: NowDep,
              week: Annotated[str | None, Query(max_length=10, description="ISO 周，默认本周", examples=["2026-W47"])] = None,
              unit: UnitQuery = None) -> StatsBulletin:
     """周报：政府工作周报体例的中文 Markdown（本周收集、解决、解决率……，年初以来累计，各单位排名，工作提示）。"""
-    return service.bulletin(session, principal, unit_code=unit, week=week, now=now)
+    return weekly.bulletin(session, principal, unit_code=unit, week=week, now=now)
 
 
 @router.get("/programme", response_model=StatsProgramme, responses=problem_responses(403, 404))
@@ -86,3 +87,10 @@ def programme(session: SessionDep, principal: StaffDep, now: NowDep, from_: From
     """千名干部助千企的项目口径：选派干部（按派出单位）、结对/服务/走访企业（按企业属地）、走访家次、收集与解决诉求、
     解决率、结对覆盖率、走访逾期企业，以及通报用的一句话 sentence。口径见 docs/statistics.md。"""
     return programme_service.programme(session, principal, unit_code=unit, start=from_, end=to, now=now)
+
+
+@router.get("/stats/policies", response_model=PolicyStats, responses=problem_responses(403))
+def policy_stats(session: SessionDep, principal: StaffDep, now: NowDep, from_: FromQuery = None,
+                 to: ToQuery = None, unit: UnitQuery = None) -> PolicyStats:
+    """政策推送与兑现：推送政策数、推送数、触达企业、已读率、意向申报、已兑现及金额。"""
+    return policy_figures.policy_stats(session, principal, unit_code=unit, start=from_, end=to, now=now)

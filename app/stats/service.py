@@ -20,7 +20,6 @@ from app.enterprises.models import Enterprise
 from app.enums import Category, Status, Tier, UnitKind, Urgency
 from app.errors import NotFound
 from app.sla import service as sla_service
-from app.stats import bulletin as bulletin_text
 from app.stats import export, queries, rollup
 from app.stats.figures import Counts, rates
 from app.stats.models import DIMENSION_COLUMNS
@@ -28,14 +27,11 @@ from app.stats.periods import (
     Bucket,
     Period,
     bucket_spans,
-    current_week,
     day_number,
-    iso_week,
-    local_midnight,
     resolve_period,
     workday_index,
 )
-from app.stats.schemas import StatsBulletin, StatsSummary, StatsTimeseries, TimeseriesPoint, UnitFigures
+from app.stats.schemas import StatsSummary, StatsTimeseries, TimeseriesPoint, UnitFigures
 from app.units import service as units
 from app.units.models import Unit
 
@@ -241,40 +237,6 @@ def _per_day(session: Session, scope: Scope, period: Period, *, now: datetime, l
         return {int(row["day"]): Counts.from_mapping(row) for row in session.execute(statement).mappings()}
     rollup.refresh(session, now=now)
     return rollup.read_by_day(session, period, scope.unit_ids, now=now)
-
-
-def bulletin(
-    session: Session, principal: Principal, *, unit_code: str | None, week: str | None, now: datetime
-) -> StatsBulletin:
-    scope = scope_for(session, principal, unit_code)
-    period, label = iso_week(week or current_week(now))
-    this_week = _aggregate(session, scope, period, now=now)
-    year_start = local_midnight(date(period.last_day.year, 1, 1))
-    year_to_date = _aggregate(session, scope, Period(year_start, period.end), now=now)
-    markdown = bulletin_text.render(bulletin_text.BulletinInput(
-        unit_name=scope.unit.name, week_label=label, first_day=period.first_day, last_day=period.last_day,
-        week=this_week.total, week_by_category=this_week.by_dimension["category"],
-        week_by_urgency=this_week.by_dimension["urgency"], year=year_to_date.total,
-        year_by_status=year_to_date.by_dimension["status"],
-        ranking=rank_units(this_week.by_unit),
-        visits=_visit_line(session, scope, period, Period(year_start, period.end), now=now),
-    ))
-    return StatsBulletin(week=label, unit_code=scope.unit.code, unit_name=scope.unit.name, markdown=markdown)
-
-
-def _visit_line(session: Session, scope: Scope, week: Period, year: Period, *,
-                now: datetime) -> bulletin_text.VisitLine:
-    # Imported here: the programme's use case builds on this module (scope_for, appeal_totals).
-    from app.stats import programme_queries, programme_service
-
-    figures = programme_service.programme_for(session, scope, week, now=now)
-    year_visits = programme_queries.visit_count(
-        session, programme_queries.Reach(scope.unit_ids, by_department=scope.by_owner), year)
-    end_read(session)
-    return bulletin_text.VisitLine(
-        week_visits=figures.visits, week_enterprises=figures.enterprises_visited, year_visits=year_visits,
-        enterprises_paired=figures.enterprises_paired, pairing_coverage_rate=figures.pairing_coverage_rate,
-        visit_overdue=figures.visit_overdue)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Candidate", "normalise", "char_ngrams", "cosine", "similarity", "rank_similar", "BIGRAM_WEIGHT"]
+__all__ = ["BIGRAM_WEIGHT", "Candidate", "char_ngrams", "cosine", "normalise", "rank_similar", "similarity"]
 
 # Share of the bigram cosine in the blended score; the rest is unigram cosine. Chosen on the hand-made
 # corpus in tests/unit/test_similarity.py: near-duplicates land ~0.5-0.6, unrelated appeals below ~0.2.

@@ -78,6 +78,8 @@ class World:
     group: int = 0
     callback_task: int = 0
     building: int = 0
+    policy: int = 0  # a 西湖区 universal policy pushed to 西溪智造 (A) but not to 湖墅精密 (B)
+    delivery: int = 0  # A's delivery of it
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,19 @@ ADMIN_ON_XIXI = expect(gongshu_admin=404, city=200)
 ADMIN_ON_XIXI_201 = expect(gongshu_admin=404, city=201)
 SIGNED_IN = expect(unbound=200, ent_b=200, gongshu_admin=200, xixi_liaison=200, ent_a=200, city=200)
 ENTERPRISE_SELF = expect(unbound=200, ent_b=200, ent_a=200)
+POLICY_EDIT = expect(ent_b=404, gongshu_admin=404, xixi_liaison=403, ent_a=403, city=200)
 _counter = iter(range(100, 10_000))
+
+
+def _policy_body() -> dict[str, Any]:
+    return {"title": "数字化改造普惠服务", "issuer_unit_code": "330106", "summary": "免费诊断", "kind": "universal",
+            "benefit": "other", "valid_from": "2026-01-01"}
+
+
+def _policy_objects(client: Any, keys: Any, ent_a: dict[str, str]) -> tuple[int, int]:
+    policy = client.post("/api/v1/policies", json=_policy_body(), headers=keys["city"]).json()["id"]
+    client.post(f"/api/v1/policies/{policy}/push", headers=keys["city"])
+    return policy, client.get("/api/v1/me/policies", headers=ent_a).json()["items"][0]["id"]
 
 
 def _fresh_code() -> str:
@@ -280,6 +294,30 @@ POLICY: dict[tuple[str, str], Case] = {
                                                params=lambda w: {"visit_id": 2_000_000}),
     ("GET", "/api/v1/enterprises/{uscc}/visits"): Case(expect(gongshu_admin=404, xixi_liaison=200, city=200),
                                                        params=lambda w: {"uscc": XIXI_ENTERPRISE}),
+    # Policies (DESIGN §12)
+    ("POST", "/api/v1/policies"): Case(expect(city=201), body=lambda w, r: _policy_body()),
+    ("GET", "/api/v1/policies"): Case(expect(ent_b=200, gongshu_admin=200, xixi_liaison=200, ent_a=200, city=200)),
+    ("GET", "/api/v1/policies/{policy_id}"): Case(READ_A, params=lambda w: {"policy_id": w.policy}),
+    ("PATCH", "/api/v1/policies/{policy_id}"): Case(POLICY_EDIT, params=lambda w: {"policy_id": w.policy},
+                                                    body=lambda w, r: {"title": "数字化改造普惠服务（修订）"}),
+    ("POST", "/api/v1/policies/{policy_id}/withdraw"): Case(POLICY_EDIT, params=lambda w: {"policy_id": w.policy}),
+    ("POST", "/api/v1/policies/{policy_id}/push"): Case(
+        expect(ent_b=404, gongshu_admin=404, xixi_liaison=403, ent_a=403, city=201),
+        params=lambda w: {"policy_id": w.policy}),
+    ("GET", "/api/v1/policies/{policy_id}/matches"): Case(expect(gongshu_admin=404, xixi_liaison=200, city=200),
+                                                          params=lambda w: {"policy_id": w.policy}),
+    ("GET", "/api/v1/enterprises/{uscc}/policies"): Case(READ_A, params=lambda w: {"uscc": XIXI_ENTERPRISE}),
+    ("GET", "/api/v1/enterprises/{uscc}/service-package"): Case(READ_A, params=lambda w: {"uscc": XIXI_ENTERPRISE}),
+    ("GET", "/api/v1/me/service-package"): Case(expect(ent_b=200, ent_a=200)),
+    ("GET", "/api/v1/me/policies"): Case(expect(ent_b=200, ent_a=200)),
+    ("POST", "/api/v1/me/policies/{delivery_id}/read"): Case(expect(ent_b=404, ent_a=200),
+                                                            params=lambda w: {"delivery_id": w.delivery}),
+    ("POST", "/api/v1/me/policies/{delivery_id}/interest"): Case(expect(ent_b=404, ent_a=201),
+                                                                params=lambda w: {"delivery_id": w.delivery}),
+    ("POST", "/api/v1/policy-deliveries/{delivery_id}/outcome"): Case(
+        expect(ent_b=404, gongshu_admin=404, xixi_liaison=403, ent_a=404, city=200),
+        params=lambda w: {"delivery_id": w.delivery}, body=lambda w, r: {"status": "declined"}),
+    ("GET", "/api/v1/stats/policies"): Case(STAFF_READ),
 }
 
 
@@ -335,7 +373,8 @@ def world(client, keys, fakes, enterprise_user, session) -> World:  # type: igno
     building = client.post("/api/v1/buildings", json={"name": "西溪大厦", "street_code": "330106012"},
                            headers=keys["city"]).json()["id"]
     return World(headers, appeal_a, appeal_b, attachment_a, attachment_b, request, liaison, fakes,
-                 lambda openid: wechat_sign_in(client, fakes, openid), notify, group, task, building)
+                 lambda openid: wechat_sign_in(client, fakes, openid), notify, group, task, building,
+                 *_policy_objects(client, keys, headers["ent_a"]))
 
 
 def _send(client, method: str, path: str, headers: dict[str, str], body: Any,  # type: ignore[no-untyped-def]

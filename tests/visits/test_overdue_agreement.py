@@ -13,6 +13,7 @@ from app.enterprises import service
 from app.enterprises.models import Enterprise
 from app.enums import Role, Tier
 from app.pairing.models import Pairing
+from app.visits import overdue
 from app.visits.models import Visit
 
 pytestmark = pytest.mark.db
@@ -55,11 +56,11 @@ def test_sql_filter_equals_the_pure_rule(city):
                            visitor_unit_id=base.street_unit_id, summary="电话回访", created_at=NOW))
         rows.append(e)
     city.commit()
-    facts = service.visit_statuses(city, rows, TODAY)
+    facts = overdue.visit_statuses(city, rows, TODAY)
     expected = {e.uscc for e in rows if facts[e.id].status.overdue}  # type: ignore[index]
     root = Principal(role=Role.city_admin, label="市", unit_path="/330100/", unit_tier=Tier.city)
-    found = service.list_enterprises(city, root, reach_ids=None, filters=service.ListFilters(visit_overdue=True),
-                                     after_id=None, limit=200, today=TODAY)
+    found = service.list_enterprises(city, root, reach_ids=None, filters=service.ListFilters(), after_id=None,
+                                     limit=200, extra=overdue.overdue_clause(city, TODAY))
     assert {e.uscc for e, _ in found} == expected
     assert expected == {"CASE00000000000000", "CASE00000000000003", "CASE00000000000006"}
     assert policy_service.current(city)[1] is None  # the defaults: 30 days; city 14, district 21

@@ -1,0 +1,44 @@
+"""Policy figures for the statistics (DESIGN §12): how many policies were pushed in a period to the enterprises under
+a unit, how many were read, declared interest in and granted, and the amount granted. A read model over the
+policies' deliveries, with the period rules of every other figure (app.stats.periods)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
+
+from app.auth.principal import Principal
+from app.errors import Forbidden
+from app.policies.models import PolicyDelivery
+from app.policies.rules import Outcome
+from app.policies.schemas import PolicyStats
+from app.stats.periods import resolve_period
+from app.units import service as units
+from app.units.models import Unit
+
+
+def policy_stats(session: Session, principal: Principal, *, unit_code: str | None, start: str | None,
+                 end: str | None, now: datetime) -> PolicyStats:
+    """Figures of the deliveries made in the period (the statistics' `from`/`to` rules) to enterprises whose
+    street is under `unit`; outcomes and reads count whenever they happened, for the deliveries of the period."""
+    if not principal.is_staff:
+        raise Forbidden("此接口仅供单位工作人员使用")
+    unit = units.get_in_reach(session, principal, unit_code or principal.unit_code or "")
+    period = resolve_period(start, end, now=now)
+    d = PolicyDelivery
+    conditions: list[Any] = [col(d.street_unit_id).in_(select(Unit.id).where(col(Unit.path).startswith(unit.path))),
+                             col(d.delivered_at) >= period.start, col(d.delivered_at) < period.end]
+    granted = d.outcome == Outcome.granted
+    row = session.execute(select(
+        func.count(sa.distinct(d.policy_id)), func.count(d.id), func.count(sa.distinct(d.enterprise_id)),
+        func.count(d.read_at), func.count(d.interest_at),
+        func.coalesce(func.sum(sa.case((granted, 1), else_=0)), 0),
+        func.coalesce(func.sum(sa.case((granted, d.outcome_amount_cny), else_=0)), 0),
+    ).where(*conditions)).one()
+    policies, deliveries, reached, read, interested, granted_count, amount = row
+    return PolicyStats(unit_code=unit.code, policies=policies, deliveries=deliveries, enterprises_reached=reached,
+                       read_rate=read / deliveries if deliveries else None, interested=interested,
+                       granted=int(granted_count), granted_amount_cny=int(amount))
