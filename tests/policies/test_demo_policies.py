@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 from app.demo import seed_demo
 from app.enterprises.models import Enterprise
 from app.policies.models import Policy, PolicyDelivery
-from app.policies.inbox import service_package
+from app.visits.service_package import service_package
 from app.auth.principal import Principal
 from app.enums import Role
 from tests.helpers import XIXI_ENTERPRISE
