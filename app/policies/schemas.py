@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.time import LocalDateTime
-from app.core.validation import JsonDate, JsonInt, LongText, Note, Tag, Title, UnitCode
+from app.core.validation import JsonDate, JsonInt, LongText, Note, Tag, Title, UnitCode, refuse_controls
 from app.policies.matching import PolicyKind
 from app.policies.rules import Outcome, PolicyBenefit, PolicyStatus
 
+# A link is an identifier: a control character in it is refused, never stripped (it would name another page).
+PolicyUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(refuse_controls)]
 
 class PolicyTargetIn(BaseModel):
     """适用条件. An empty list or null means "no condition"; codes are checked by the service (field named)."""
@@ -42,7 +45,7 @@ class PolicyCreate(BaseModel):
     title: Title
     issuer_unit_code: UnitCode = Field(description="发布单位；政策范围为其辖区（部门为其所属区域）")
     summary: LongText
-    url: str | None = Field(default=None, max_length=500, description="政策原文链接（https）")
+    url: PolicyUrl | None = Field(default=None, description="政策原文链接（https）")
     kind: PolicyKind = Field(description="universal 普惠政策 | targeted 个性政策")
     benefit: PolicyBenefit
     target: PolicyTargetIn = Field(default_factory=PolicyTargetIn)
@@ -58,7 +61,7 @@ class PolicyUpdate(BaseModel):
 
     title: Title | None = None
     summary: LongText | None = None
-    url: str | None = Field(default=None, max_length=500)
+    url: PolicyUrl | None = None
     kind: PolicyKind | None = None
     benefit: PolicyBenefit | None = None
     target: PolicyTargetIn | None = None
@@ -155,7 +158,7 @@ class OutcomeIn(BaseModel):
 
     status: Outcome
     amount_cny: JsonInt | None = Field(default=None, ge=0, le=10**13, description="兑现金额（元），已兑现时必填")
-    note: str | None = Field(default=None, max_length=500)
+    note: Annotated[Note, StringConstraints(max_length=500)] | None = None
 
 
 class LiaisonCard(BaseModel):

@@ -89,7 +89,7 @@ def programme(session: SessionDep, principal: StaffDep, now: NowDep, from_: From
     return programme_service.programme(session, principal, unit_code=unit, start=from_, end=to, now=now)
 
 
-@router.get("/stats/policies", response_model=PolicyStats, responses=problem_responses(403))
+@router.get("/policies", response_model=PolicyStats, responses=problem_responses(403))
 def policy_stats(session: SessionDep, principal: StaffDep, now: NowDep, from_: FromQuery = None,
                  to: ToQuery = None, unit: UnitQuery = None) -> PolicyStats:
     """政策推送与兑现：推送政策数、推送数、触达企业、已读率、意向申报、已兑现及金额。"""

@@ -232,6 +232,7 @@ POLICY: dict[tuple[str, str], Case] = {
     # Statistics: staff, each for its own subtree (the default unit is the caller's).
     ("GET", "/api/v1/stats/summary"): Case(STAFF_READ),
     ("GET", "/api/v1/stats/timeseries"): Case(STAFF_READ),
+    ("GET", "/api/v1/stats/programme"): Case(STAFF_READ),
     ("GET", "/api/v1/stats/export.csv"): Case(STAFF_READ),
     ("GET", "/api/v1/stats/bulletin"): Case(STAFF_READ),
     # Common problems and similar appeals
