@@ -147,3 +147,19 @@ def test_csrf_missing_is_403_and_writes_nothing(client, wang):  # type: ignore[n
     response = wang.post("/m/visits", data=data)
     assert response.status_code == 403 and "CSRF" in response.text
     assert _visits(client, wang) == []
+
+
+def test_a_chat_link_session_records_no_visit(app, session, settings, clock, submit):  # type: ignore[no-untyped-def]
+    """A one-time link opens its own appeal only: no 我的企业, and /m/visits refuses it, even for 王晓明."""
+    from tests.pages.conftest import new_browser
+    from tests.pages.test_sessions import _link
+
+    appeal = submit()
+    browser = new_browser(app)
+    assert browser.get(_link(session, settings, clock, appeal["number"])).status_code == 303
+    html = browser.get("/m/").text
+    assert "王晓明" in html and 'id="mine"' not in html
+    refused = browser.post("/m/visits", data={"csrf": csrf_of(html), "enterprise_uscc": XIXI_ENTERPRISE,
+                                              "mode": "on_site", "visited_on": "2026-01-01", "summary": "走访"})
+    assert refused.status_code == 403
+    browser.close()
