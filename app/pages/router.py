@@ -162,12 +162,50 @@ def post_action(number: str, action: str, request: Request, session: SessionDep,
     return web.redirect(f"{tokens.appeal_path(number)}?done={page_action.value}")
 
 
+def posted_visit(
+    csrf: FormField = None, enterprise_uscc: FormField = None, mode: FormField = None, visited_on: FormField = None,
+    summary: FormField = None, appeal_title: FormField = None, appeal_description: FormField = None,
+    appeal_category: FormField = None, form_key: FormField = None,
+) -> home_view.VisitForm:
+    values = {"enterprise_uscc": enterprise_uscc, "mode": mode, "visited_on": visited_on, "summary": summary,
+              "appeal_title": appeal_title, "appeal_description": appeal_description,
+              "appeal_category": appeal_category, "form_key": form_key}
+    return home_view.VisitForm(csrf=csrf, values={k: v for k, v in values.items() if v is not None})
+
+
+def render_home(request: Request, session: Session, settings: Settings, viewer: Viewer, *, now: datetime,
+                status_code: int = 200, error: str | None = None, flash: str | None = None,
+                values: dict[str, str] | None = None) -> Response:
+    values = values or {}
+    return web.page(request, "m/home.html", {
+        "viewer": viewer, "csrf": session_csrf(settings, viewer), "home": home_view.home_page(session, viewer, now=now),
+        "error": error, "flash": flash, "values": values,
+        "form_key": values.get("form_key") or home_view.new_form_key(),
+    }, status_code=status_code)
+
+
 @router.get("/m/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, settings: SettingsDep, viewer: ViewerDep) -> Response:
+def home(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep, viewer: ViewerDep,
+         done: str | None = None) -> Response:
     if viewer is None:
         return signin(request, settings, next_path="/m/", status_code=200)
-    return web.page(request, "m/home.html", {"viewer": viewer, "csrf": session_csrf(settings, viewer),
-                                             "home": home_view.home_page(session, viewer)})
+    return render_home(request, session, settings, viewer, now=now, flash="走访已登记" if done == "visit" else None)
+
+
+@router.post("/m/visits", response_class=HTMLResponse)
+def post_visit(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep, viewer: ViewerDep,
+               form: Annotated[home_view.VisitForm, Depends(posted_visit)]) -> Response:
+    if viewer is None:
+        return signin(request, settings, next_path="/m/", message="登录已过期，请重新登录后再提交。")
+    if not tokens.check_csrf(_secret(settings), "s:" + viewer.cookie_value, form.csrf):
+        return notice(request, "页面已过期", "页面已过期或来源不明（CSRF 校验失败），未做任何修改。请返回刷新后重试。",
+                      status_code=403)
+    try:
+        home_view.record_visit(session, viewer, form, now=now)
+    except AppError as exc:
+        return render_home(request, session, settings, viewer, now=now, status_code=exc.status_code,
+                           error=home_view.describe_visit_error(exc), values=form.values)
+    return web.redirect("/m/?done=visit")
 
 
 @router.post("/m/session/dingtalk", response_class=HTMLResponse)

@@ -91,6 +91,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     import uvicorn
     from sqlmodel import Session
 
+    from app import wiring
     from app.config import Settings
     from app.core import migrate
     from app.db import make_engine
@@ -106,6 +107,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     engine = make_engine(settings.database_url)
     migrate.upgrade(engine)
     clock = Clock()
+    wiring.install()  # seeding checks USCCs: a module fixture runs before the autouse per-test install
     with Session(engine) as session:
         seed_demo(session, now=clock.now, with_appeals=True)
     app = create_app(settings, engine=engine, clock=clock)
@@ -320,4 +322,53 @@ def test_district_admin_signs_in_and_the_dashboard_shows_the_apis_figures(chromi
     assert problems == []
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 1366, f"the dashboard is {width}px wide on a 1366px screen"
+    context.close()
+
+
+def test_liaison_records_a_visit_from_the_home_page_on_a_phone(chromium: Any, served: Served) -> None:
+    """王晓明 signs in, sees 我的企业 (西溪智造, his pairing) and registers a visit with the appeal it raised."""
+    from sqlmodel import Session, select
+
+    from app.auth.models import User
+    from app.auth.service import create_api_key
+
+    with Session(served.engine) as session:
+        user = session.exec(select(User).where(User.dingtalk_userid == "wangxm01")).one()
+        _, key = create_api_key(session, role="liaison", unit_code="330106012", name="王晓明", now=served.clock.now,
+                                user_id=user.id)
+    context = chromium.new_context(**PHONE)
+    page = context.new_page()
+    problems = _watch(page)
+    page.goto(f"{served.base_url}/m/")
+    page.locator("summary", has_text="使用 API key 登录").click()
+    page.locator("#api_key").fill(key)
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.wait_for_selector("#mine")
+    mine = page.locator("#mine li", has_text="杭州西溪智造科技有限公司")
+    assert mine.count() == 1 and "西溪街道" in mine.inner_text() and "最近走访" in mine.inner_text()
+
+    page.locator("#visit-enterprise").select_option(label="杭州西溪智造科技有限公司")
+    page.locator("#visit-mode").select_option("phone")
+    page.locator("#visit-summary").fill("电话了解企业扩产进度，企业反映招工困难。")
+    page.locator("summary", has_text="走访中收集到诉求").click()
+    page.locator("#appeal-title").fill("数控车床熟练工招聘困难")
+    page.locator("#appeal-description").fill("扩产后需新增熟练工 30 名，近两月招聘不到。")
+    page.locator("#appeal-category").select_option("labour")
+    submit = page.get_by_role("button", name="提交走访登记", exact=True)
+    box = submit.bounding_box()
+    assert box is not None and box["width"] > 300 and box["height"] >= 40
+    submit.click()
+    page.wait_for_url("**/m/?done=visit")
+    assert page.locator(".flash.ok").inner_text() == "走访已登记"
+    _shot(page, "home-after-visit")
+
+    uscc = page.locator("#mine li", has_text="杭州西溪智造科技有限公司").get_attribute("data-uscc")
+    visits = httpx.get(f"{served.base_url}/api/v1/enterprises/{uscc}/visits",
+                       headers={"Authorization": f"Bearer {key}"}).json()["items"]
+    newest = next(v for v in visits if v["summary"] == "电话了解企业扩产进度，企业反映招工困难。")
+    assert (newest["mode"], newest["via"], len(newest["appeal_ids"])) == ("phone", "page", 1)
+    assert "数控车床熟练工招聘困难" in page.locator("#todo").inner_text()  # the raised appeal waits at 西溪街道
+    assert problems == []
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page is {width}px wide on a 390px phone"
     context.close()
