@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     db_pool_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # Threads per API process that run route code (database work). Few on purpose: every thread past the cores'
+    # worth fights for the GIL at each database round trip (issue 20: 40 threads cost 4.7 ms of CPU per intake,
+    # 4 threads 3.1 ms, and intake's throughput went from 0.3× to 0.6× of a bare INSERT; bench/RESULTS.md).
+    # Routes that wait on a vendor (WeChat/DingTalk sign-in, a channel's test send) have threads of their own.
+    api_threads: int = Field(default=4, ge=1, le=200)
+    vendor_threads: int = Field(default=16, ge=1, le=200)
 
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576

@@ -16,6 +16,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
+from anyio.lowlevel import RunVar
 from fastapi import APIRouter, Depends, Request
 from fastapi.routing import APIRoute
 from sqlmodel import Session
@@ -26,6 +29,31 @@ from app.db import session_for
 
 _REQUEST_SESSION = "zhuqi.request_session"
 _RELEASES = "_zhuqi_releases_connections"
+_WAITS_ON_VENDOR = "_zhuqi_waits_on_vendor"
+DEFAULT_VENDOR_THREADS = 16
+_vendor_limiter: RunVar[anyio.CapacityLimiter] = RunVar("zhuqi_vendor_threads")
+
+
+def configure_threads(settings: Settings) -> None:
+    """Sizes this event loop's thread pools (called in the app's lifespan, on the loop that serves requests)."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
+    _vendor_limiter.set(anyio.CapacityLimiter(settings.vendor_threads))
+
+
+def _vendor_threads() -> anyio.CapacityLimiter:
+    try:
+        return _vendor_limiter.get()
+    except LookupError:  # an app used without its lifespan (some tests)
+        limiter = anyio.CapacityLimiter(DEFAULT_VENDOR_THREADS)
+        _vendor_limiter.set(limiter)
+        return limiter
+
+
+def waits_on_vendor(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Marks a sync route function that waits on a vendor's server (put it under the `@router…` decorator):
+    `release_connections` runs it on the vendor threads instead of the few database ones."""
+    setattr(endpoint, _WAITS_ON_VENDOR, True)
+    return endpoint
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
@@ -56,7 +84,10 @@ def release_connections(router: APIRouter) -> APIRouter:
     (each test builds one) includes the same ones."""
     for route in router.routes:
         if isinstance(route, APIRoute) and _plain_sync(route.endpoint):
+            vendor = getattr(route.endpoint, _WAITS_ON_VENDOR, False)
             route.endpoint = _releasing(route.endpoint)
+            if vendor:
+                route.endpoint = _on_vendor_threads(route.endpoint)
     return router
 
 
@@ -75,6 +106,15 @@ def _releasing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
             for value in kwargs.values():
                 if is_request_session(value):
                     value.close()
+
+    setattr(run, _RELEASES, True)
+    return run
+
+
+def _on_vendor_threads(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return await anyio.to_thread.run_sync(functools.partial(endpoint, *args, **kwargs), limiter=_vendor_threads())
 
     setattr(run, _RELEASES, True)
     return run

@@ -33,7 +33,7 @@ from app.core.http import (
 )
 from app.core.logging import configure_logging
 from app.db import engine_for
-from app.deps import release_connections, system_clock
+from app.deps import configure_threads, release_connections, system_clock
 from app.dingtalk.router import router as dingtalk_router
 from app.enterprises.router import router as enterprises_router
 from app.notifications.router import router as notifications_router
@@ -76,6 +76,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = None
+        configure_threads(settings)
         if settings.run_workers_in_process:
             from app.worker import start_in_process
 

@@ -9,7 +9,11 @@ would race each other).
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+
+import anyio.to_thread
 
 import sqlalchemy as sa
 from fastapi import FastAPI
@@ -46,7 +50,15 @@ class InsertOut(BaseModel):
 
 def create_app() -> FastAPI:
     engine = make_engine(os.environ["ZHUQI_DATABASE_URL"])
-    app = FastAPI(title="bench baseline")
+    threads = os.environ.get("BENCH_BASELINE_THREADS")  # unset: anyio's default 40, a bare FastAPI app
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if threads:  # the same thread pool as the real app's ZHUQI_API_THREADS, to see what it is worth alone
+            anyio.to_thread.current_default_thread_limiter().total_tokens = int(threads)
+        yield
+
+    app = FastAPI(title="bench baseline", lifespan=lifespan)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

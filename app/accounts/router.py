@@ -23,7 +23,7 @@ from app.accounts.schemas import (
 from app.auth.deps import AdminDep, AnyPrincipalDep, bearer_token
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
 from app.core.validation import IdPath
-from app.deps import NowDep, SessionDep, SettingsDep
+from app.deps import NowDep, SessionDep, SettingsDep, waits_on_vendor
 from app.errors import problem_responses
 
 
@@ -39,6 +39,7 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 
 @auth_router.post("/wechat", response_model=TokenPair, responses=problem_responses(403, 429, 502, 503))
+@waits_on_vendor
 def sign_in_wechat(data: WeChatLogin, session: SessionDep, clients: VendorsDep, settings: SettingsDep,
                    now: NowDep) -> TokenPair:
     """微信小程序登录：用 wx.login 的 code 换取本系统的 access_token 与 refresh_token。"""
@@ -48,6 +49,7 @@ def sign_in_wechat(data: WeChatLogin, session: SessionDep, clients: VendorsDep, 
 
 
 @auth_router.post("/dingtalk", response_model=TokenPair, responses=problem_responses(403, 429, 502, 503))
+@waits_on_vendor
 def sign_in_dingtalk(data: DingTalkLogin, session: SessionDep, clients: VendorsDep, settings: SettingsDep,
                      now: NowDep) -> TokenPair:
     """钉钉小程序（企业内部应用）免登：用 dd.getAuthCode 的授权码换取本系统的令牌。"""

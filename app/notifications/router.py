@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from app.auth.deps import AdminDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, decode_cursor_id, encode_cursor
 from app.core.validation import IdPath, IdQuery
-from app.deps import NowDep, SessionDep, SettingsDep
+from app.deps import NowDep, SessionDep, SettingsDep, waits_on_vendor
 from app.errors import InvalidInput, problem_responses
 from app.notifications import alerts, outbox, sender, service
 from app.notifications.delivery import throttle_wait
@@ -106,6 +106,7 @@ def delete_channel(channel_id: IdPath, session: SessionDep, principal: AdminDep)
 
 @router.post("/channels/{channel_id}/test", response_model=ChannelTestResult,
              responses=problem_responses(403, 404, 429))
+@waits_on_vendor
 def test_channel(channel_id: IdPath, request: Request, session: SessionDep, principal: AdminDep, now: NowDep,
                  client: HttpClientDep, guard: GuardDep) -> ChannelTestResult:
     """立即发送一条测试消息，返回厂商的应答（占用本分钟的发送额度）。"""

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from app.appeals.lifecycle import Action
 from app.config import Settings
-from app.deps import NowDep, SessionDep, SettingsDep
+from app.deps import NowDep, SessionDep, SettingsDep, waits_on_vendor
 from app.errors import AppError, Forbidden, NotFound
 from app.pages import forms, present, service, tokens, view, web
 from app.accounts import vendors
@@ -209,6 +209,7 @@ def post_visit(request: Request, session: SessionDep, now: NowDep, settings: Set
 
 
 @router.post("/m/session/dingtalk", response_class=HTMLResponse)
+@waits_on_vendor
 def sign_in_dingtalk(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,
                      code: FormField = None, csrf: FormField = None, next: FormField = None) -> Response:
     target = tokens.safe_next(next)
