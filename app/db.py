@@ -113,7 +113,7 @@ def release(session: Session) -> None:
         session.rollback()
 
 
-_INSERTS: dict[str, sa.Insert] = {}
+_INSERTS: dict[tuple[str, tuple[tuple[str, int], ...]], Any] = {}
 _DEFAULTS: dict[type, tuple[dict[str, Any], dict[str, Callable[[], Any]]]] = {}
 M = TypeVar("M", bound=SQLModel)
 
@@ -144,16 +144,32 @@ def insert_row(session: Session, row: SQLModel) -> int:
     """INSERTs a new row's set columns with one Core statement and returns its id; the object stays transient
     (outside the session), with `id` set. For the rows written on every intake and action — the appeal and its
     events — where the unit of work's bookkeeping cost more than the INSERT itself (bench/RESULTS.md). Whatever
-    the session holds pending is flushed first, so foreign keys see their rows in order."""
+    the session holds pending is flushed first, so foreign keys see their rows in order.
+
+    A column set to an SQL expression (the appeal's number on PostgreSQL: app.appeals.numbering) is computed by
+    the INSERT itself and its value set on the row from RETURNING. The statement is cached per table and
+    expression object, so an expression must be a long-lived object, not built per call."""
     session.flush()
     table = type(row).__table__  # type: ignore[attr-defined]
-    statement = _INSERTS.get(table.name)
+    values: dict[str, Any] = {}
+    computed: dict[str, sa.ColumnElement[Any]] = {}
+    for column in table.columns:
+        value = getattr(row, column.key, None)
+        if isinstance(value, sa.ColumnElement):
+            computed[column.key] = value
+        elif value is not None:
+            values[column.key] = value
+    cache_key = (table.name, tuple((key, id(expression)) for key, expression in computed.items()))
+    statement = _INSERTS.get(cache_key)
     if statement is None:
-        statement = _INSERTS.setdefault(table.name, table.insert().returning(table.c.id))
-    values = {c.key: v for c in table.columns if (v := getattr(row, c.key, None)) is not None}
+        insert = table.insert().values(computed) if computed else table.insert()
+        statement = _INSERTS.setdefault(cache_key, insert.returning(table.c.id, *(table.c[key] for key in computed)))
     # On the session's connection, not session.execute: a plain Core statement needs none of the ORM's
     # statement handling, which cost as much again as the INSERT.
-    new_id = int(session.connection().execute(statement, values).scalar_one())
+    returned = session.connection().execute(statement, values).one()
+    for key, value in zip(computed, returned[1:], strict=True):
+        setattr(row, key, value)
+    new_id = int(returned[0])
     row.id = new_id  # type: ignore[attr-defined]
     return new_id
 

@@ -1,6 +1,8 @@
 """Human appeal numbers ZQ<year>-<seq>: unique, sortable, gap-tolerant under concurrency.
 
-PostgreSQL: a sequence (never blocks concurrent intakes; a rolled-back intake leaves a gap, which is fine).
+PostgreSQL: a sequence (never blocks concurrent intakes; a rolled-back intake leaves a gap, which is fine), read
+by the appeal's own INSERT: `next_number` returns an SQL expression that `app.db.insert_row` writes and returns
+(one round trip fewer per intake than a separate `nextval`; issue 20).
 SQLite: a per-year counter row; writers are serialised there anyway.
 """
 
@@ -20,7 +22,8 @@ PREFIX = "ZQ"
 SEQUENCE_NAME = "appeal_number_seq"
 
 
-_NEXTVAL = sa.select(sa.func.nextval(SEQUENCE_NAME))
+# Per year, one expression object: insert_row caches its statement by the expression's identity.
+_NUMBER_EXPRESSIONS: dict[int, sa.ColumnElement[str]] = {}
 _NUMBER = re.compile(rf"^{PREFIX}\d{{4}}-\d{{6,}}$")
 
 
@@ -33,11 +36,22 @@ def format_number(year: int, seq: int) -> str:
     return f"{PREFIX}{year}-{seq:06d}"
 
 
-def next_number(session: Session, *, now: datetime) -> str:
+def number_expression(year: int) -> sa.ColumnElement[str]:
+    """The number as PostgreSQL computes it: format_number's format (at least six digits, never truncated)."""
+    expression = _NUMBER_EXPRESSIONS.get(year)
+    if expression is None:
+        expression = _NUMBER_EXPRESSIONS.setdefault(year, sa.literal_column(
+            f"'{PREFIX}{int(year):04d}-' || (SELECT lpad(v::text, greatest(6, length(v::text)), '0') "
+            f"FROM nextval('{SEQUENCE_NAME}') AS v)", sa.String))
+    return expression
+
+
+def next_number(session: Session, *, now: datetime) -> str | sa.ColumnElement[str]:
+    """The next number: on PostgreSQL an expression for the appeal's INSERT (the number is set on the row when
+    the INSERT returns), on SQLite the number itself."""
     year = to_shanghai(now).year
     if is_postgres(session):
-        seq = session.connection().execute(_NEXTVAL).scalar_one()
-        return format_number(year, int(seq))
+        return number_expression(year)
     updated = session.execute(
         sa.update(AppealNumberCounter)
         .where(AppealNumberCounter.year == year)  # type: ignore[arg-type]

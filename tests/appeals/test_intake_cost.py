@@ -18,9 +18,10 @@ from app.units import service as units
 from app.units.models import Unit
 from tests.helpers import appeal_body
 
-# enterprise (+street), number, appeal, event. (Cold: + api key, urgency setting, calendar, SLA policy, units with
-# channels; and the channels themselves when the owner has one.)
-INTAKE_STATEMENTS = 4
+# enterprise (+street), appeal, event; on SQLite also the number's counter (PostgreSQL's sequence is read by the
+# appeal's INSERT). (Cold: + api key, urgency setting, calendar, SLA policy, units with channels; and the channels
+# themselves when the owner has one.)
+INTAKE_STATEMENTS = {"postgresql": 3, "sqlite": 4}
 
 
 @contextmanager
@@ -39,6 +40,7 @@ def counting(engine: Engine) -> Iterator[list[str]]:
 
 
 def test_intake_reads_reference_data_once(client, keys, engine):
+    expected = INTAKE_STATEMENTS[engine.dialect.name]
     bodies = (appeal_body(), appeal_body(category="land"), appeal_body(impact={"hard_deadline": "2026-03-20"}))
     for body in bodies:  # warm: first-use lookups
         assert client.post("/api/v1/appeals", json=body, headers=keys["city"]).status_code == 201
@@ -47,9 +49,9 @@ def test_intake_reads_reference_data_once(client, keys, engine):
             response = client.post("/api/v1/appeals", json=body, headers=keys["city"])
         assert response.status_code == 201, response.text
         if body["category"] == "land":  # starts at the district: one more lookup up the ladder
-            assert len(statements) <= INTAKE_STATEMENTS + 1, statements
+            assert len(statements) <= expected + 1, statements
         else:
-            assert len(statements) <= INTAKE_STATEMENTS, statements
+            assert len(statements) <= expected, statements
         assert sum("FROM sla_policy" in s for s in statements) <= 1, statements
 
 
