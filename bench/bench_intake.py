@@ -3,8 +3,8 @@ on the same database, same uvicorn settings, same load generators, alternating i
 
 1. Maximum throughput, closed loop (wrk, 32 connections): rounds B1, F, B1, F, … each on a freshly started server
    after a warm-up; the ratio is median(F) / median(B1). Target ≥ 0.5.
-2. Latency at a fixed load, open loop (bench.loadgen): both endpoints at half of B1's measured maximum.
-   Target: F's p99 ≤ 100 ms, with no errors.
+2. Latency at a fixed load, open loop (bench.loadgen): F at half of its own measured maximum — target p99 ≤ 100 ms
+   with no errors (DESIGN §10: no stalls at low load) — and, for information, both endpoints at half of B1's.
 Run on PostgreSQL and on SQLite.
 """
 
@@ -142,12 +142,15 @@ def _measure(ctx: Context, db: str, url: str) -> list[Result]:
     return before + [
         Result(f"intake.{db}.throughput_ratio", ratio, "×", "≥ 0.5", ratio >= 0.5,
                baseline=f"F {f:.0f} req/s / B1 {b1:.0f} req/s, median of {rounds}"),
-        Result(f"intake.{db}.p99_at_half_load", f_lat.p99, "ms", "≤ 100 ms", f_lat.p99 <= 100 and errors == 0,
+        # DESIGN §10: "p99 ≤ 100 ms at half of intake's own maximum" is the target (next row); at half of B1's
+        # maximum intake is saturated whenever the ratio is below 0.5, so this row only shows how far it queues.
+        Result(f"intake.{db}.p99_at_half_B1_max", f_lat.p99, "ms", "info", None,
                baseline=f"{rate:.0f} req/s: F p50 {f_lat.p50:.1f} / B1 p50 {b_lat.p50:.1f} p99 {b_lat.p99:.1f} ms; "
                         f"p99 ratio {f_lat.p99 / b_lat.p99:.2f}",
                detail=f"non-2xx+errors {errors}" + ("; saturated: F's maximum is below this rate, so it queues"
                                                     if f < rate else "")),
-        Result(f"intake.{db}.p99_at_half_own_max", own.p99, "ms", "info", None,
+        Result(f"intake.{db}.p99_at_half_own_max", own.p99, "ms", "≤ 100 ms",
+               own.p99 <= 100 and own.errors + own.sent - own.ok == 0,
                baseline=f"{f / 2:.0f} req/s = half of F's maximum: p50 {own.p50:.1f} ms; "
                         f"non-2xx+errors {own.errors + own.sent - own.ok}"),
     ]
