@@ -20,11 +20,12 @@ from sqlmodel import Session
 from app.auth.principal import Principal
 from app.core import events, idempotency
 from app.db import is_postgres
+from app.enums import PolicyStatus
 from app.errors import Conflict, FieldError
 from app.policies.events import PolicyPushed
 from app.policies.matches import all_matches
 from app.policies.models import PolicyDelivery, PolicyPush
-from app.policies.rules import PolicyStatus, local_today, push_refusals
+from app.policies.rules import local_today, push_refusals
 from app.policies.schemas import PushRead
 from app.policies.service import get_visible, require_publisher
 

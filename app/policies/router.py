@@ -13,10 +13,11 @@ from app.core.http import created, etag
 from app.core.validation import IdempotencyKey, IdPath, IfMatch, parse_if_match
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enterprises import service as enterprises
+from app.enums import PolicyStatus
 from app.errors import InvalidInput, problem_responses
 from app.policies import inbox, matches, push, service
 from app.policies.matching import PolicyKind
-from app.policies.rules import PolicyStatus, local_today
+from app.policies.rules import local_today
 from app.policies.schemas import (
     DeliveryPage,
     DeliveryRead,

@@ -16,11 +16,10 @@ from sqlmodel import Session, col, or_, select
 from app.auth.principal import Principal
 from app.core import idempotency
 from app.enterprises.models import Enterprise
-from app.enums import UnitKind
+from app.enums import PolicyStatus, UnitKind
 from app.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound, PreconditionFailed
 from app.policies import matching
 from app.policies.models import Policy
-from app.policies.rules import PolicyStatus
 from app.policies.schemas import PolicyCreate, PolicyRead, PolicyTargetIn, PolicyUpdate
 from app.units import service as units
 from app.units.models import Unit
