@@ -166,3 +166,40 @@ class VisitMode(StrEnum):
 VISIT_MODE_LABELS: dict[VisitMode, str] = {
     VisitMode.on_site: "上门走访", VisitMode.phone: "电话联系", VisitMode.video: "视频连线", VisitMode.meeting: "座谈会",
 }
+
+
+# Policies (DESIGN §12).
+class PolicyBenefit(StrEnum):
+    subsidy = "subsidy"
+    tax = "tax"
+    finance = "finance"
+    talent = "talent"
+    land = "land"
+    energy = "energy"
+    market = "market"
+    other = "other"
+
+
+BENEFIT_LABELS: dict[PolicyBenefit, str] = {
+    PolicyBenefit.subsidy: "资金补贴", PolicyBenefit.tax: "税费减免", PolicyBenefit.finance: "金融支持",
+    PolicyBenefit.talent: "人才政策", PolicyBenefit.land: "用地保障", PolicyBenefit.energy: "能源保障",
+    PolicyBenefit.market: "市场开拓", PolicyBenefit.other: "其他",
+}
+
+
+class PolicyStatus(StrEnum):
+    active = "active"
+    withdrawn = "withdrawn"
+
+
+class Outcome(StrEnum):
+    """兑现 outcome of one delivery."""
+
+    granted = "granted"
+    not_eligible = "not_eligible"
+    declined = "declined"
+
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    Outcome.granted: "已兑现", Outcome.not_eligible: "不符合条件", Outcome.declined: "企业放弃",
+}

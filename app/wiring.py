@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app.accounts import handlers as accounts
 from app.appeals import handlers as appeals
 from app.appeals.models import Appeal
+from app.auth import handlers as auth
 from app.callbacks import handlers as callbacks
 from app.chatbot import handlers as chatbot
 from app.config import Settings
@@ -50,7 +51,9 @@ def install(settings: Settings | None = None) -> None:
     if settings is not None or writer is None:
         notifications.register(PageLink(settings))  # the outbox writer, then its registrations with core
     callbacks.register()
-    # Contributions to core's registries (core imports no domain): field checks, /readyz, /metrics, housekeeping.
+    # Contributions to core's registries (core imports no domain): field checks, /readyz, /metrics, housekeeping,
+    # the tables whose changes clear the reference-data cache.
+    auth.register()
     enterprises.register()
     sla.register()
     accounts.register()

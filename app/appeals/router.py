@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
 from app.appeals import service, views, workflow
@@ -20,21 +20,13 @@ from app.appeals.schemas import (
 from app.auth import service as auth
 from app.auth.deps import AnyPrincipalDep, PrincipalDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
-from app.core.validation import IdPath
+from app.core.http import created, etag
+from app.core.validation import IdempotencyKey, IdPath, IfMatch, parse_if_match
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enums import CATEGORY_LABELS, Category, SlaState, Status, Tier, Urgency
-from app.errors import InvalidInput, problem_responses
+from app.errors import problem_responses
 
 router = APIRouter(prefix="/api/v1", tags=["appeals"])
-
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", max_length=300, description="重放返回首次响应；24 小时有效")
-]
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
-
 
 @router.get("/categories", response_model=CategoryList, responses=problem_responses())
 def list_categories(principal: AnyPrincipalDep) -> CategoryList:
@@ -47,11 +39,8 @@ def submit_appeal(
     data: AppealCreate, session: SessionDep, principal: PrincipalDep, now: NowDep, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     """提交诉求（企业本人，或工作人员代企业走访收集）。自动红黄绿赋码、分派属地街道、计算期限。"""
-    result = service.submit_appeal(session, principal, data, now=now, idempotency_key=idempotency_key)
-    headers = {"ETag": etag(result.body["version"]), "Location": f"/api/v1/appeals/{result.body['id']}"}
-    if result.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+    outcome = service.submit_appeal(session, principal, data, now=now, idempotency_key=idempotency_key)
+    return created(outcome, location=f"/api/v1/appeals/{outcome.body['id']}", version=outcome.body["version"])
 
 
 @router.get("/appeals", response_model=AppealPage, responses=problem_responses(403))
@@ -105,21 +94,6 @@ def list_events(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep,
     return AppealEventPage(items=[views.event_to_read(e) for e in rows[:limit]], next_cursor=next_cursor)
 
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40, description='ETag 版本，如 "3"')]
-
-
-def _parse_if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    raw = value.strip()
-    if raw.startswith("W/"):
-        raise InvalidInput.field("header.If-Match", "If-Match 需要强 ETag（不带 W/）")
-    try:
-        return int(raw.strip('"'))
-    except ValueError:
-        raise InvalidInput.field("header.If-Match", "If-Match 必须是诉求的 ETag，如 \"3\"") from None
-
-
 @router.post("/appeals/{appeal_id}/actions/{action}", response_model=AppealRead,
              responses=problem_responses(403, 409, 412, 429))
 def perform_action(appeal_id: IdPath, action: Action, session: SessionDep, principal: PrincipalDep, now: NowDep,
@@ -127,7 +101,7 @@ def perform_action(appeal_id: IdPath, action: Action, session: SessionDep, princ
     """执行办理动作：签收、进展、要求补充、补充、办结、退回、改派、提级、下派、加派、延期、催办、督办、评价、结案、
     不予受理、撤回、合并、调色。非法状态流转返回 409（含当前状态和可执行动作），If-Match 过期返回 412。"""
     appeal = workflow.perform_action(session, principal, appeal_id, action, data or ActionIn(), now=now,
-                                     if_match=_parse_if_match(if_match))
+                                     if_match=parse_if_match(if_match, resource="诉求"))
     response.headers["ETag"] = etag(appeal.version)
     return views.to_read(session, appeal)
 

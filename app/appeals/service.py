@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts import quota
@@ -28,13 +27,6 @@ from app.sla import policy as sla
 from app.sla import service as sla_service
 from app.units import service as units
 from app.units.models import Unit
-
-
-@dataclass(frozen=True)
-class IntakeResult:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool
 
 
 @dataclass(frozen=True)
@@ -119,32 +111,16 @@ def submit_appeal(
     *,
     now: datetime,
     idempotency_key: str | None = None,
-) -> IntakeResult:
-    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
-    body_fp = idempotency.fingerprint(data.model_dump(mode="json")) if key is not None else ""
-    if key is not None:
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp, now=now)
-        if record is not None:
-            return IntakeResult(record.response_status, record.response_body, replayed=True)
+) -> idempotency.Outcome:
+    """POST /api/v1/appeals: one transaction; a repeated Idempotency-Key answers with the first response."""
 
-    enterprise, street = _enterprise_for_intake(session, principal, data)
-    appeal = file_appeal(session, principal, data, enterprise=enterprise, street=street, now=now)
-    body = to_read(session, appeal).model_dump(mode="json")
-    if key is not None:
-        idempotency.remember(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp,
-                             status=201, response=body, now=now)
-    try:
-        session.commit()
-    except IntegrityError:
-        # A concurrent request with the same key committed first: answer as its replay.
-        session.rollback()
-        if key is None:
-            raise
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp, now=now)
-        if record is None:
-            raise
-        return IntakeResult(record.response_status, record.response_body, replayed=True)
-    return IntakeResult(201, body, replayed=False)
+    def create() -> dict[str, Any]:
+        enterprise, street = _enterprise_for_intake(session, principal, data)
+        appeal = file_appeal(session, principal, data, enterprise=enterprise, street=street, now=now)
+        return to_read(session, appeal).model_dump(mode="json")
+
+    return idempotency.run_once(session, caller=principal.caller_key, key=idempotency_key,
+                                request=data.model_dump(mode="json"), now=now, create=create)
 
 
 def file_appeal(

@@ -20,8 +20,9 @@ from app.units.models import Unit
 
 API_KEY_PREFIX = "zq_"
 ASSIGNABLE_ROLES = (Role.city_admin, Role.district_admin, Role.street_admin, Role.liaison, Role.system)
-# A principal is cached per key for a few seconds (app.core.refcache); any change to keys, users or units clears it.
-refcache.track("api_key", "app_user", "unit")
+# A principal is cached per key for a few seconds (app.core.refcache); any change to keys, users or units clears it
+# (app.auth.handlers registers these tables with the cache at start).
+CACHED_TABLES = ("api_key", "app_user", "unit")
 
 
 def hash_key(token: str) -> str:

@@ -1,4 +1,5 @@
-"""HTTP edge concerns: request ids, body size limit, and problem+json rendering for every error path."""
+"""HTTP edge concerns: request ids, body size limit, problem+json rendering for every error path, and the answer of
+a creating route from its use case's idempotency.Outcome."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import messages_zh, metrics, overload
+from app.core.idempotency import Outcome
 from app.core.logging import bind_request, route_template
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE, AppError, FieldError, Problem
 
@@ -45,6 +47,24 @@ def problem_response(problem: Problem, headers: dict[str, str] | None = None) ->
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,
     )
+
+
+def etag(version: int) -> str:
+    """A resource's version as a strong ETag; If-Match sends it back (app.core.validation.parse_if_match)."""
+    return f'"{version}"'
+
+
+def created(outcome: Outcome, *, location: str | None = None, version: int | None = None) -> JSONResponse:
+    """A creating route's answer: the use case's status and body, `Idempotent-Replayed: true` on a replay, and the
+    Location and ETag of the resource when it has them."""
+    headers: dict[str, str] = {}
+    if version is not None:
+        headers["ETag"] = etag(version)
+    if location is not None:
+        headers["Location"] = location
+    if outcome.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return JSONResponse(outcome.body, status_code=outcome.status_code, headers=headers or None)
 
 
 def _request_id(request: Request) -> str | None:

@@ -11,16 +11,21 @@ every transaction takes the database's write lock at BEGIN (app.db), so the seco
 first committed and finds its record. An expired record is deleted only if it is still expired at that moment
 (conditional DELETE), so a fresh record is never replaced; if one appeared anyway, the INSERT fails and the caller
 answers with its replay.
+
+`run_once` is the whole protocol for a creating use case: replay, or create, remember and commit, and on a lost
+INSERT race answer with the winner's replay. The use case comes in as a callable, so core knows no domain.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete
 
 from app.core.models import IdempotencyRecord
@@ -37,6 +42,15 @@ class IdempotencyInProgress(Conflict):
     def __init__(self) -> None:
         super().__init__("同一 Idempotency-Key 的请求正在处理中，请稍后重试 (a request with this key is in progress)",
                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class Outcome(NamedTuple):
+    """What a creating use case answers: the stored body of the resource, its status, and whether this is the
+    replay of a first response. Neutral data: the route turns it into HTTP (app.core.http.created)."""
+
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool
 
 
 def fingerprint(body: dict[str, Any]) -> str:
@@ -109,3 +123,40 @@ def remember(
         IdempotencyRecord(caller=caller, key=key, fingerprint=body_fingerprint, response_status=status,
                           response_body=response, created_at=now)
     )
+
+
+def run_once(
+    session: Session,
+    *,
+    caller: str,
+    key: str | None,
+    request: dict[str, Any],
+    now: datetime,
+    create: Callable[[], dict[str, Any]],
+    status: int = 201,
+) -> Outcome:
+    """Runs `create` (which writes in `session` and must not commit) and commits: once per Idempotency-Key when
+    `key` is given. A repeated key answers with the first response; so does a concurrent request with the same key
+    that committed first (our INSERT of the record then fails). `request` is what the key is bound to: the same
+    key with another request is 422. Without a key, `create` runs and commits, and an IntegrityError propagates."""
+    key = check_key(key) if key is not None else None
+    body_fingerprint = fingerprint(request) if key is not None else ""
+    if key is not None:
+        record = replay(session, caller=caller, key=key, body_fingerprint=body_fingerprint, now=now)
+        if record is not None:
+            return Outcome(record.response_status, record.response_body, replayed=True)
+    body = create()
+    if key is not None:
+        remember(session, caller=caller, key=key, body_fingerprint=body_fingerprint, status=status, response=body,
+                 now=now)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if key is None:
+            raise
+        record = replay(session, caller=caller, key=key, body_fingerprint=body_fingerprint, now=now)
+        if record is None:
+            raise
+        return Outcome(record.response_status, record.response_body, replayed=True)
+    return Outcome(status, body, replayed=False)

@@ -1,5 +1,6 @@
 """Reusable input constraints: printable text without control characters, codes, bounded strings, dates inside a
-sane calendar (2000-01-01..2100-12-31) and bounded numbers."""
+sane calendar (2000-01-01..2100-12-31), bounded numbers, and the request headers of the write routes
+(Idempotency-Key, If-Match)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Query
+from fastapi import Header, Path, Query
 from pydantic import AfterValidator, BeforeValidator, Field, StrictBool, StrictInt, StringConstraints
+
+from app.errors import InvalidInput
 
 # C0 (but tab and line breaks in multi-line text), DEL, C1 (U+0080–U+009F: never typed, but NEL (U+0085) breaks a
 # line in some readers and the others are invisible), zero-width and line/paragraph separators, BOM.
@@ -167,3 +170,25 @@ MAX_ID = 2_147_483_647
 RowId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int, Query(ge=1, le=MAX_ID)]  # found by schemathesis: GET /outbox?appeal_id=2**63 was a 500
+
+
+# The headers of the write routes, one definition each so the OpenAPI contract describes them alike everywhere.
+# The key itself is checked by app.core.idempotency.check_key (its 422 names header.Idempotency-Key).
+IdempotencyKey = Annotated[
+    str | None, Header(alias="Idempotency-Key", max_length=300, description="重放返回首次响应；24 小时有效")
+]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40, description='ETag 版本，如 "3"')]
+
+
+def parse_if_match(value: str | None, *, resource: str) -> int | None:
+    """The version a strong ETag (`"3"`) names; None for no header or `*` (any version). A weak ETag cannot guard
+    a compare-and-set, so it is refused. `resource` names what the ETag belongs to in the message (诉求, 政策)."""
+    if value is None or value.strip() == "*":
+        return None
+    raw = value.strip()
+    if raw.startswith("W/"):
+        raise InvalidInput.field("header.If-Match", "If-Match 需要强 ETag（不带 W/）")
+    try:
+        return int(raw.strip('"'))
+    except ValueError:
+        raise InvalidInput.field("header.If-Match", f"If-Match 必须是{resource}的 ETag，如 \"3\"") from None

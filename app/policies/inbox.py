@@ -15,10 +15,10 @@ from app.appeals import service as appeals
 from app.appeals.schemas import AppealCreate
 from app.auth.principal import Principal
 from app.enterprises.models import Enterprise
-from app.enums import Category, Source
+from app.enums import Category, Outcome, Source
 from app.errors import FieldError, Forbidden, InvalidInput, NotFound
 from app.policies.models import Policy, PolicyDelivery
-from app.policies.rules import Outcome, outcome_problems
+from app.policies.rules import outcome_problems
 from app.policies.schemas import (
     DeliveryRead,
     InterestIn,

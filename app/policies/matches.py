@@ -26,9 +26,9 @@ from sqlmodel import Session, col, select
 from app.db import is_postgres
 from app.enterprises.industry import industry_matches
 from app.enterprises.models import Enterprise
+from app.enums import PolicyStatus
 from app.policies import matching
 from app.policies.models import Policy, PolicyDelivery
-from app.policies.rules import PolicyStatus
 from app.policies.schemas import MatchRead, PolicyForEnterprise
 from app.policies.service import covering_clause, scope_unit, spec_of, to_read
 from app.units.models import Unit

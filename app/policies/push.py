@@ -18,15 +18,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from app.auth.principal import Principal
-from app.core import events
+from app.core import events, idempotency
 from app.db import is_postgres
+from app.enums import PolicyStatus
 from app.errors import Conflict, FieldError
 from app.policies.events import PolicyPushed
 from app.policies.matches import all_matches
 from app.policies.models import PolicyDelivery, PolicyPush
-from app.policies.rules import PolicyStatus, local_today, push_refusals
+from app.policies.rules import local_today, push_refusals
 from app.policies.schemas import PushRead
-from app.policies.service import get_visible, idempotent, require_publisher
+from app.policies.service import get_visible, require_publisher
 
 
 def _insert(session: Session, rows: list[dict[str, Any]]) -> set[int]:
@@ -42,11 +43,12 @@ def _insert(session: Session, rows: list[dict[str, Any]]) -> set[int]:
 
 
 def push_policy(session: Session, principal: Principal, policy_id: int, *, now: datetime,
-                idempotency_key: str | None = None) -> tuple[int, dict[str, Any], bool]:
-    """Returns (status, body, replayed). Refuses a withdrawn, expired or not yet valid policy (409 naming the
+                idempotency_key: str | None = None) -> idempotency.Outcome:
+    """Refuses a withdrawn, expired or not yet valid policy (409 naming the
     field) and a caller who is not an admin of the issuer or above (403 naming issuer_unit_code)."""
-    return idempotent(session, principal, idempotency_key, {"push": policy_id}, now=now,
-                      make=lambda: (201, _push(session, principal, policy_id, now=now)))
+    return idempotency.run_once(session, caller=principal.caller_key, key=idempotency_key,
+                                request={"push": policy_id}, now=now,
+                                create=lambda: _push(session, principal, policy_id, now=now))
 
 
 def _push(session: Session, principal: Principal, policy_id: int, *, now: datetime) -> dict[str, Any]:

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import PrincipalDep, StaffDep
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, decode_cursor_id, encode_cursor
-from app.core.validation import IdPath
+from app.core.http import created, etag
+from app.core.validation import IdempotencyKey, IdPath, IfMatch, parse_if_match
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enterprises import service as enterprises
+from app.enums import PolicyStatus
 from app.errors import InvalidInput, problem_responses
 from app.policies import inbox, matches, push, service
 from app.policies.matching import PolicyKind
-from app.policies.rules import PolicyStatus, local_today
+from app.policies.rules import local_today
 from app.policies.schemas import (
     DeliveryPage,
     DeliveryRead,
@@ -34,38 +36,15 @@ from app.visits import service_package
 
 router = APIRouter(prefix="/api/v1", tags=["policies"])
 
-IdempotencyKey = Annotated[
-    str | None, Header(alias="Idempotency-Key", max_length=300, description="重放返回首次响应；24 小时有效")
-]
-IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=40, description='ETag 版本，如 "3"')]
 UsccPath = Annotated[str, Path(max_length=30, description="统一社会信用代码")]
-
-
-def _etag(version: int) -> str:
-    return f'"{version}"'
-
-
-def _if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    raw = value.strip()
-    if raw.startswith("W/"):
-        raise InvalidInput.field("header.If-Match", "If-Match 需要强 ETag（不带 W/）")
-    try:
-        return int(raw.strip('"'))
-    except ValueError:
-        raise InvalidInput.field("header.If-Match", "If-Match 必须是政策的 ETag，如 \"3\"") from None
 
 
 @router.post("/policies", status_code=201, response_model=PolicyRead, responses=problem_responses(403))
 def create_policy(data: PolicyCreate, session: SessionDep, principal: PrincipalDep, now: NowDep,
                   idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """发布政策（发布单位或其上级单位的管理员）。政策范围为发布单位辖区；适用条件无法匹配任何企业时返回 422。"""
-    status, body, replayed = service.create_policy(session, principal, data, now=now, idempotency_key=idempotency_key)
-    headers = {"ETag": _etag(body["version"]), "Location": f"/api/v1/policies/{body['id']}"}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(body, status_code=status, headers=headers)
+    outcome = service.create_policy(session, principal, data, now=now, idempotency_key=idempotency_key)
+    return created(outcome, location=f"/api/v1/policies/{outcome.body['id']}", version=outcome.body["version"])
 
 
 @router.get("/policies", response_model=PolicyPage, responses=problem_responses(403))
@@ -84,7 +63,7 @@ def list_policies(session: SessionDep, principal: PrincipalDep, settings: Settin
 def get_policy(policy_id: IdPath, session: SessionDep, principal: PrincipalDep, response: Response) -> PolicyRead:
     """读取政策；ETag 为当前版本，可用于 If-Match。"""
     policy, issuer, scope = service.get_visible(session, principal, policy_id)
-    response.headers["ETag"] = _etag(policy.version)
+    response.headers["ETag"] = etag(policy.version)
     return service.to_read(policy, issuer, scope)
 
 
@@ -92,8 +71,8 @@ def get_policy(policy_id: IdPath, session: SessionDep, principal: PrincipalDep, 
 def update_policy(policy_id: IdPath, data: PolicyUpdate, session: SessionDep, principal: PrincipalDep, now: NowDep,
                   response: Response, if_match: IfMatch = None) -> PolicyRead:
     """修改政策（版本号 +1）；If-Match 过期返回 412，已撤回返回 409。"""
-    policy = service.update_policy(session, principal, policy_id, data, now=now, if_match=_if_match(if_match))
-    response.headers["ETag"] = _etag(policy.version)
+    policy = service.update_policy(session, principal, policy_id, data, now=now, if_match=parse_if_match(if_match, resource="政策"))
+    response.headers["ETag"] = etag(policy.version)
     return policy
 
 
@@ -101,8 +80,8 @@ def update_policy(policy_id: IdPath, data: PolicyUpdate, session: SessionDep, pr
 def withdraw_policy(policy_id: IdPath, session: SessionDep, principal: PrincipalDep, now: NowDep,
                     response: Response, if_match: IfMatch = None) -> PolicyRead:
     """撤回政策：不再匹配、不能再推送；已推送的记录保留。"""
-    policy = service.withdraw_policy(session, principal, policy_id, now=now, if_match=_if_match(if_match))
-    response.headers["ETag"] = _etag(policy.version)
+    policy = service.withdraw_policy(session, principal, policy_id, now=now, if_match=parse_if_match(if_match, resource="政策"))
+    response.headers["ETag"] = etag(policy.version)
     return policy
 
 
@@ -125,8 +104,7 @@ def push_policy(policy_id: IdPath, session: SessionDep, principal: PrincipalDep,
                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """推送政策给当前匹配的企业（每家企业只推送一次，重复推送只补充新匹配的企业）；街道群与结对干部各收到一条汇总。
     已撤回、已过期或未生效的政策返回 409。"""
-    status, body, replayed = push.push_policy(session, principal, policy_id, now=now, idempotency_key=idempotency_key)
-    return JSONResponse(body, status_code=status, headers={"Idempotent-Replayed": "true"} if replayed else None)
+    return created(push.push_policy(session, principal, policy_id, now=now, idempotency_key=idempotency_key))
 
 
 @router.get("/enterprises/{uscc}/policies", response_model=PolicyForEnterprisePage, responses=problem_responses(403))
@@ -181,8 +159,8 @@ def read_policy(delivery_id: IdPath, session: SessionDep, principal: PrincipalDe
 def declare_interest(delivery_id: IdPath, session: SessionDep, principal: PrincipalDep, now: NowDep,
                      data: InterestIn | None = None) -> JSONResponse:
     """意向申报：生成一件“政策”类诉求，按属地流转，并关联到此推送。重复申报返回 200 与首次的诉求。"""
-    delivery, created = inbox.declare_interest(session, principal, delivery_id, data or InterestIn(), now=now)
-    return JSONResponse(delivery.model_dump(mode="json"), status_code=201 if created else 200)
+    delivery, is_new = inbox.declare_interest(session, principal, delivery_id, data or InterestIn(), now=now)
+    return JSONResponse(delivery.model_dump(mode="json"), status_code=201 if is_new else 200)
 
 
 @router.post("/policy-deliveries/{delivery_id}/outcome", response_model=DeliveryRead,

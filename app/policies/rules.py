@@ -1,44 +1,12 @@
-"""Policy codes and the pure checks around a policy's life (DESIGN §12). No I/O; `today` is passed in."""
+"""The pure checks around a policy's life (DESIGN §12). No I/O; `today` is passed in. The policy codes (benefit,
+status, outcome) live with every other code in app.enums."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from app.core.time import SHANGHAI
-
-
-class PolicyBenefit(StrEnum):
-    subsidy = "subsidy"
-    tax = "tax"
-    finance = "finance"
-    talent = "talent"
-    land = "land"
-    energy = "energy"
-    market = "market"
-    other = "other"
-
-
-BENEFIT_LABELS: dict[str, str] = {
-    "subsidy": "资金补贴", "tax": "税费减免", "finance": "金融支持", "talent": "人才政策", "land": "用地保障",
-    "energy": "能源保障", "market": "市场开拓", "other": "其他",
-}
-
-
-class PolicyStatus(StrEnum):
-    active = "active"
-    withdrawn = "withdrawn"
-
-
-class Outcome(StrEnum):
-    """兑现 outcome of one delivery."""
-
-    granted = "granted"
-    not_eligible = "not_eligible"
-    declined = "declined"
-
-
-OUTCOME_LABELS: dict[str, str] = {"granted": "已兑现", "not_eligible": "不符合条件", "declined": "企业放弃"}
+from app.enums import Outcome
 
 
 def local_today(now: datetime) -> date:

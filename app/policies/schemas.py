@@ -9,8 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from app.core.time import LocalDateTime
 from app.core.validation import JsonDate, JsonInt, LongText, Note, Tag, Title, UnitCode, refuse_controls
+from app.enums import Outcome, PolicyBenefit, PolicyStatus
 from app.policies.matching import PolicyKind
-from app.policies.rules import Outcome, PolicyBenefit, PolicyStatus
 
 # A link is an identifier: a control character in it is refused, never stripped (it would name another page).
 PolicyUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(refuse_controls)]

@@ -7,22 +7,19 @@ a policy that covers its street. One use case, one transaction, one commit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from app.auth.principal import Principal
 from app.core import idempotency
 from app.enterprises.models import Enterprise
-from app.enums import UnitKind
+from app.enums import PolicyStatus, UnitKind
 from app.errors import FieldError, Forbidden, InvalidInput, InvalidTransition, NotFound, PreconditionFailed
 from app.policies import matching
 from app.policies.models import Policy
-from app.policies.rules import PolicyStatus
 from app.policies.schemas import PolicyCreate, PolicyRead, PolicyTargetIn, PolicyUpdate
 from app.units import service as units
 from app.units.models import Unit
@@ -106,36 +103,11 @@ def require_publisher(principal: Principal, issuer: Unit, field: str = "issuer_u
         raise Forbidden(f"{field}: {message}", errors=[FieldError(field=field, message=message)])
 
 
-def idempotent(session: Session, principal: Principal, key: str | None, request: dict[str, Any], *,
-               now: datetime, make: Callable[[], tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any], bool]:
-    """Runs `make` (which must not commit) once per Idempotency-Key and commits; a replay, or a concurrent request
-    with the same key that committed first, returns the first response. Returns (status, body, replayed)."""
-    key = idempotency.check_key(key) if key is not None else None
-    fp = idempotency.fingerprint(request)
-    if key is not None:
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=fp, now=now)
-        if record is not None:
-            return record.response_status, record.response_body, True
-    status, body = make()
-    if key is not None:
-        idempotency.remember(session, caller=principal.caller_key, key=key, body_fingerprint=fp, status=status,
-                             response=body, now=now)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=fp,
-                                    now=now) if key is not None else None
-        if record is None:
-            raise
-        return record.response_status, record.response_body, True
-    return status, body, False
-
-
 def create_policy(session: Session, principal: Principal, data: PolicyCreate, *, now: datetime,
-                  idempotency_key: str | None = None) -> tuple[int, dict[str, Any], bool]:
-    return idempotent(session, principal, idempotency_key, {"create": data.model_dump(mode="json")}, now=now,
-                      make=lambda: (201, _create(session, principal, data, now=now).model_dump(mode="json")))
+                  idempotency_key: str | None = None) -> idempotency.Outcome:
+    return idempotency.run_once(session, caller=principal.caller_key, key=idempotency_key,
+                                request={"create": data.model_dump(mode="json")}, now=now,
+                                create=lambda: _create(session, principal, data, now=now).model_dump(mode="json"))
 
 
 def _create(session: Session, principal: Principal, data: PolicyCreate, *, now: datetime) -> PolicyRead:

@@ -16,7 +16,9 @@ from app.sla.policy import DEFAULT_POLICIES, Duration, DurationUnit, SlaPolicy, 
 from app.sla.schemas import CalendarYearIn, SlaPolicyIn, UrgencyPolicyIO
 
 URGENCY_SETTING = "urgency_policy"
-refcache.track("calendar_override", "sla_policy", "setting")
+# The calendar and the policies are cached per process (app.core.refcache); a change to these tables clears them
+# (app.sla.handlers registers them with the cache at start).
+CACHED_TABLES = ("calendar_override", "sla_policy", "setting")
 _DURATION_FIELDS = ("respond", "plan", "feedback", "resolve")
 
 

@@ -9,11 +9,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from app.appeals.router import IdempotencyKey
 from app.auth.deps import PrincipalDep, StaffDep
 from app.auth.principal import Principal
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
-from app.core.validation import IdPath, QueryDate
+from app.core.http import created
+from app.core.validation import IdempotencyKey, IdPath, QueryDate
 from app.db import session_for
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enterprises.service import sees_full_contact
@@ -62,11 +62,8 @@ def record_visit(data: VisitCreate, session: SessionDep, principal: PrincipalDep
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """登记走访（走访台账），连同走访中收集的诉求：同一事务，任一条诉求有误则整条走访不登记（422 指明
     `body.appeals.N.字段`）。诉求来源为 visit 并指向本次走访。须由具体工作人员登记（绑定用户的 API key、页面或钉钉）。"""
-    result = service.record_visit(session, principal, data, now=now, idempotency_key=idempotency_key)
-    headers = {"Location": f"/api/v1/visits/{result.body['id']}"}
-    if result.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(result.body, status_code=result.status_code, headers=headers)
+    outcome = service.record_visit(session, principal, data, now=now, idempotency_key=idempotency_key)
+    return created(outcome, location=f"/api/v1/visits/{outcome.body['id']}")
 
 
 @router.get("/visits", response_model=VisitPage, responses=problem_responses(403, 404))

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
 from app.appeals import service as appeals
@@ -34,13 +33,6 @@ from app.visits.schemas import VisitCreate
 
 EARLIEST_VISIT = date(2000, 1, 1)
 MAX_REVISIT_DAYS = 366  # a 回头看 more than a year out is a typo, not a plan
-
-
-@dataclass(frozen=True)
-class RecordResult:
-    status_code: int
-    body: dict[str, Any]
-    replayed: bool
 
 
 @dataclass(frozen=True)
@@ -177,30 +169,14 @@ def add_visit(session: Session, principal: Principal, data: VisitCreate, *, now:
 
 
 def record_visit(session: Session, principal: Principal, data: VisitCreate, *, now: datetime,
-                 idempotency_key: str | None = None, via: str = "api") -> RecordResult:
+                 idempotency_key: str | None = None, via: str = "api") -> idempotency.Outcome:
     """POST /api/v1/visits: one transaction, replayed for a repeated Idempotency-Key."""
-    key = idempotency.check_key(idempotency_key) if idempotency_key is not None else None
-    body_fp = idempotency.fingerprint(data.model_dump(mode="json")) if key is not None else ""
-    if key is not None:
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp, now=now)
-        if record is not None:
-            return RecordResult(record.response_status, record.response_body, replayed=True)
-    visit = add_visit(session, principal, data, now=now, via=via)
-    body = views.to_read(session, visit).model_dump(mode="json")
-    if key is not None:
-        idempotency.remember(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp,
-                             status=201, response=body, now=now)
-    try:
-        session.commit()
-    except IntegrityError:
-        # The same key committed first by a concurrent request: answer as its replay.
-        session.rollback()
-        record = idempotency.replay(session, caller=principal.caller_key, key=key, body_fingerprint=body_fp,
-                                    now=now) if key is not None else None
-        if record is None:
-            raise
-        return RecordResult(record.response_status, record.response_body, replayed=True)
-    return RecordResult(201, body, replayed=False)
+
+    def create() -> dict[str, Any]:
+        return views.to_read(session, add_visit(session, principal, data, now=now, via=via)).model_dump(mode="json")
+
+    return idempotency.run_once(session, caller=principal.caller_key, key=idempotency_key,
+                                request=data.model_dump(mode="json"), now=now, create=create)
 
 
 # --- reads ----------------------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from app.accounts.vendors import VendorIdentity
 from app.appeals import service as appeals
 from app.appeals.schemas import AppealCreate
 from app.auth.service import authenticate_api_key, create_api_key
+from app.core import idempotency
 from app.enums import Category, Role
 from app.errors import AppError
 from tests.helpers import XIXI_ENTERPRISE
@@ -77,7 +78,7 @@ def test_daily_limit_holds_under_a_burst(city, db, clock):
     data = AppealCreate(title="道路破损", description="厂区门口道路破损。", category=Category.other)
     jobs = [lambda s: appeals.submit_appeal(s, user, data, now=clock.now) for _ in range(quota.DAILY_APPEAL_LIMIT + 5)]
     results = race(db, jobs)
-    created = [r for r in results if isinstance(r, appeals.IntakeResult)]
+    created = [r for r in results if isinstance(r, idempotency.Outcome)]
     limited = [r for r in results if isinstance(r, AppError)]
     assert len(created) == quota.DAILY_APPEAL_LIMIT, results
     assert len(limited) == 5 and all(r.status_code == 429 for r in limited)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app import wiring
 from app.appeals.domain_events import AppealEventRecorded, AppealResolved, AppealSettled
-from app.core import events, health, housekeeping, metrics, validation
+from app.core import events, health, housekeeping, metrics, refcache, validation
 from app.notifications.handlers import OutboxWriter
 from tests.conftest import make_settings
 
@@ -15,7 +15,7 @@ def _snapshot() -> tuple[object, ...]:
         tuple(events.subscribers(AppealEventRecorded)), tuple(events.subscribers(AppealResolved)),
         tuple(events.subscribers(AppealSettled)), tuple(r.table for r in housekeeping.RULES),
         tuple(metrics._business), tuple(health.READINESS_CHECKS), tuple(health.CALENDAR_LOADER),
-        tuple(validation.FIELD_CHECKS),
+        tuple(validation.FIELD_CHECKS), tuple(refcache._TRACKED.items()),
     )
 
 
@@ -31,6 +31,8 @@ def test_installing_twice_is_installing_once():
                                                      "chatbot_message", "page_session", "page_link_token"]
     assert list(metrics._business) == ["open_appeals", "sweeper_lag", "outbox_backlog", "dispatcher_lag"]
     assert "dispatcher" in health.READINESS_CHECKS and set(validation.FIELD_CHECKS) == {"mobile", "uscc"}
+    assert set(refcache._TRACKED) == {"api_key", "app_user", "unit", "calendar_override", "sla_policy", "setting",
+                                      "channel"}
 
 
 def test_other_settings_rebind_the_one_outbox_writer(tmp_path):
@@ -47,3 +49,16 @@ def test_other_settings_rebind_the_one_outbox_writer(tmp_path):
     finally:
         events.reset()
         events._handlers.update(saved)
+
+
+def test_install_registers_the_tables_whose_changes_clear_the_cache():
+    """The services that cache reference data declare their tables; the wiring registers them (not an import)."""
+    saved = dict(refcache._TRACKED)
+    try:
+        refcache._TRACKED.clear()
+        wiring.install()
+        assert {"api_key", "app_user", "unit"} <= set(refcache._TRACKED)  # the cached principals (app.auth)
+        assert {"calendar_override", "sla_policy", "setting"} <= set(refcache._TRACKED)  # calendar, policies (app.sla)
+    finally:
+        refcache._TRACKED.clear()
+        refcache._TRACKED.update(saved)

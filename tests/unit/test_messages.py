@@ -258,3 +258,12 @@ def test_digest_edge_cases() -> None:
         render_digest("dingtalk", make_items(3), internal=False, keyword=None, max_bytes=100)
     small = render_digest("webhook", make_items(40), internal=False, keyword=None, max_bytes=3000)
     assert sum(len(p["data"]["items"]) for p in small) == 40 and all(payload_size(p) < 3000 for p in small)
+
+
+def test_every_channel_kind_has_a_renderer_module():
+    from app.notifications.messages import VENDORS
+    from app.notifications.rules import ChannelKind
+
+    assert set(VENDORS) == set(ChannelKind)
+    for vendor in VENDORS.values():
+        assert callable(vendor.event) and callable(vendor.digest) and callable(vendor.channel_test)

@@ -11,7 +11,7 @@ from sqlmodel import Session, func, select
 from app.appeals.models import Appeal
 from app.auth.models import User
 from app.auth.service import principal_for_user
-from app.core.idempotency import IdempotencyInProgress
+from app.core.idempotency import IdempotencyInProgress, Outcome
 from app.visits import service
 from app.visits.models import Visit
 from app.visits.schemas import VisitCreate
@@ -29,7 +29,7 @@ def test_one_key_two_concurrent_posts_make_one_visit(city, db):
         "enterprise_uscc": XIXI_ENTERPRISE, "visited_on": "2026-03-01", "mode": "on_site", "summary": "例行走访",
         "appeals": [{"title": "用电增容", "description": "增容审批慢", "category": "energy"}]})
     barrier = threading.Barrier(2)
-    results: list[service.RecordResult] = []
+    results: list[Outcome] = []
     errors: list[BaseException] = []
 
     def post() -> None:
