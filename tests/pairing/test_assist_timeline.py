@@ -73,3 +73,14 @@ def test_a_colleague_of_the_owning_unit_paired_with_the_enterprise_is_not_assist
     client.put(f"{ENTERPRISE}/liaison", json={"user_id": street_cadre.user_id}, headers=keys["city"])
     _note(client, appeal["id"], street_cadre.headers, "街道结对干部跟进")
     assert _progress(client, appeal["id"], keys["xixi_admin"]) == [("街道结对干部跟进", "李娜（西溪街道）", False)]
+
+
+def test_a_cohandling_units_note_is_assist_too(client, keys, appeal):
+    """协办 is "not of the owning unit", whatever let them write: a 加派 unit's member as well as a paired cadre.
+    (西湖区 here: a 加派 unit outside the owner's tree does not see the appeal yet — app.appeals.access.)"""
+    r = client.post(f"/api/v1/appeals/{appeal['id']}/actions/cohandle", json={"target_unit_code": "330106"},
+                    headers=keys["xixi_admin"])
+    assert r.status_code == 200, r.text
+    _note(client, appeal["id"], keys["xihu"], "区经信局协助联系供电公司")
+    assert _progress(client, appeal["id"], keys["xixi_admin"]) == [
+        ("区经信局协助联系供电公司", "xihu（西湖区·协办）", True)]
