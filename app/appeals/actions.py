@@ -93,7 +93,10 @@ def sign(ctx: Context) -> None:
 def progress(ctx: Context) -> None:
     _require(ctx.data.note, "note", "进展必须填写内容")
     public = True if ctx.data.public is None else ctx.data.public
-    _event(ctx, "progress", note=ctx.data.note, public=public)
+    # A note by someone not of the owning unit (a paired liaison, a 楼长, a 加派 unit) is 协办: recorded now, as
+    # the pairing that allowed it may end tomorrow (app.appeals.views.actor_label shows it).
+    assist = ctx.principal.unit_id != ctx.owner.id
+    _event(ctx, "progress", note=ctx.data.note, public=public, data={"assist": True} if assist else None)
 
 
 def request_info(ctx: Context) -> None:

@@ -157,14 +157,15 @@ class AppealEventRead(BaseModel):
                 {"id": 1, "type": "submitted", "actor": "王晓明（西溪街道）", "at": "2026-11-21T09:00:00+08:00",
                  "from_status": None, "to_status": "submitted", "from_unit_code": None,
                  "to_unit_code": "330106012", "note": "诉求已受理，分派至西溪街道。紧急程度：红（停产停工）",
-                 "public": True, "via": "api"}
+                 "public": True, "via": "api", "assist": False}
             ]
         }
     )
 
     id: int
     type: str
-    actor: str
+    actor: str = Field(description="操作人（显示用）；非承办单位人员（结对干部、楼长、协办单位）的进展记为「协办」，"
+                                   "如「王晓明（市经信局·协办）」")
     at: LocalDateTime
     from_status: Status | None
     to_status: Status | None
@@ -173,6 +174,8 @@ class AppealEventRead(BaseModel):
     note: str | None
     public: bool
     via: str
+    assist: bool = Field(default=False, description="协办：记录时操作人不属于承办单位（结对干部、楼长、协办单位），"
+                                                    "按当时情况记录，结对解除后不变")
 
 
 class AppealEventPage(BaseModel):

@@ -110,11 +110,29 @@ def _to_read(a: Appeal, unit: Unit, enterprise: Enterprise, promise: str | None)
     )
 
 
+ASSIST = "协办"
+
+
+def is_assist(event: AppealEvent) -> bool:
+    """Recorded by someone not of the owning unit at the time (app.appeals.actions.progress), not recomputed."""
+    return bool((event.data or {}).get("assist"))
+
+
+def actor_label(event: AppealEvent) -> str:
+    """The stored label ("王晓明（市经信局）"), marked 协办 when the event was recorded as such:
+    "王晓明（市经信局·协办）"."""
+    if not is_assist(event):
+        return event.actor
+    if event.actor.endswith("）"):
+        return f"{event.actor[:-1]}·{ASSIST}）"
+    return f"{event.actor}（{ASSIST}）"
+
+
 def event_to_read(event: AppealEvent) -> AppealEventRead:
     return AppealEventRead(
         id=event.id,  # type: ignore[arg-type]
         type=event.type,
-        actor=event.actor,
+        actor=actor_label(event),
         at=event.at,
         from_status=event.from_status,  # type: ignore[arg-type]
         to_status=event.to_status,  # type: ignore[arg-type]
@@ -123,4 +141,5 @@ def event_to_read(event: AppealEvent) -> AppealEventRead:
         note=event.note,
         public=event.public,
         via=event.via,
+        assist=is_assist(event),
     )

@@ -23,6 +23,7 @@ from app.pages import forms, present, service, tokens, view, web
 from app.accounts import vendors
 from app.pages import dingtalk
 from app.pages import home as home_view
+from app.pages import visit_form
 from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkNotConfigured
 from app.pages.service import LinkRefused, UnknownDingTalkUser, Viewer
 
@@ -56,6 +57,7 @@ def posted_form(
 ViewerDep = Annotated[Viewer | None, Depends(get_viewer)]
 FormDep = Annotated[forms.PostedForm, Depends(posted_form)]
 FormField = Annotated[str | None, Form()]
+FormList = Annotated[list[str] | None, Form()]  # a group of checkboxes: one value per ticked box
 
 
 def _secret(settings: Settings) -> str:
@@ -164,23 +166,27 @@ def post_action(number: str, action: str, request: Request, session: SessionDep,
 
 def posted_visit(
     csrf: FormField = None, enterprise_uscc: FormField = None, mode: FormField = None, visited_on: FormField = None,
-    summary: FormField = None, appeal_title: FormField = None, appeal_description: FormField = None,
-    appeal_category: FormField = None, form_key: FormField = None,
-) -> home_view.VisitForm:
+    summary: FormField = None, revisit_on: FormField = None, appeal_title: FormField = None,
+    appeal_description: FormField = None, appeal_category: FormField = None, form_key: FormField = None,
+    participant_user_ids: FormList = None, policy_ids: FormList = None,
+) -> visit_form.VisitForm:
     values = {"enterprise_uscc": enterprise_uscc, "mode": mode, "visited_on": visited_on, "summary": summary,
-              "appeal_title": appeal_title, "appeal_description": appeal_description,
+              "revisit_on": revisit_on, "appeal_title": appeal_title, "appeal_description": appeal_description,
               "appeal_category": appeal_category, "form_key": form_key}
-    return home_view.VisitForm(csrf=csrf, values={k: v for k, v in values.items() if v is not None})
+    picked = {"participant_user_ids": tuple(participant_user_ids or ()), "policy_ids": tuple(policy_ids or ())}
+    return visit_form.VisitForm(csrf=csrf, values={k: v for k, v in values.items() if v is not None}, picked=picked)
 
 
 def render_home(request: Request, session: Session, settings: Settings, viewer: Viewer, *, now: datetime,
-                status_code: int = 200, error: str | None = None, flash: str | None = None,
-                values: dict[str, str] | None = None) -> Response:
-    values = values or {}
+                status_code: int = 200, error: AppError | None = None, flash: str | None = None,
+                form: visit_form.VisitForm | None = None) -> Response:
+    """The home page; after a refused visit, the form again with what was typed and each error under its field."""
+    form = form or visit_form.VisitForm()
     return web.page(request, "m/home.html", {
         "viewer": viewer, "csrf": session_csrf(settings, viewer), "home": home_view.home_page(session, viewer, now=now),
-        "error": error, "flash": flash, "values": values,
-        "form_key": values.get("form_key") or home_view.new_form_key(),
+        "error": visit_form.describe_visit_error(error) if error else None, "flash": flash, "values": form.values,
+        "picked": form.picked, "errors": visit_form.field_errors(error) if error else {},
+        "form_key": form.values.get("form_key") or visit_form.new_form_key(),
     }, status_code=status_code)
 
 
@@ -194,17 +200,17 @@ def home(request: Request, session: SessionDep, now: NowDep, settings: SettingsD
 
 @router.post("/m/visits", response_class=HTMLResponse)
 def post_visit(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep, viewer: ViewerDep,
-               form: Annotated[home_view.VisitForm, Depends(posted_visit)]) -> Response:
+               form: Annotated[visit_form.VisitForm, Depends(posted_visit)]) -> Response:
     if viewer is None:
         return signin(request, settings, next_path="/m/", message="登录已过期，请重新登录后再提交。")
     if not tokens.check_csrf(_secret(settings), "s:" + viewer.cookie_value, form.csrf):
         return notice(request, "页面已过期", "页面已过期或来源不明（CSRF 校验失败），未做任何修改。请返回刷新后重试。",
                       status_code=403)
     try:
-        home_view.record_visit(session, viewer, form, now=now)
+        visit_form.record_visit(session, viewer, form, now=now)
     except AppError as exc:
-        return render_home(request, session, settings, viewer, now=now, status_code=exc.status_code,
-                           error=home_view.describe_visit_error(exc), values=form.values)
+        return render_home(request, session, settings, viewer, now=now, status_code=exc.status_code, error=exc,
+                           form=form)
     return web.redirect("/m/?done=visit")
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from app.appeals import views as appeal_views
 from app.appeals import workflow
 from app.appeals.lifecycle import RATING_LABELS, Rating
 from app.appeals.models import Appeal, AppealEvent, ExtensionRequest
@@ -163,7 +164,7 @@ def _timeline(session: Session, a: Appeal, *, public_only: bool) -> list[Timelin
     rows = session.exec(query.order_by(col(AppealEvent.id).desc()).limit(TIMELINE_LIMIT)).all()
     return [
         TimelineItem(
-            at=present.format_short(e.at), label=present.EVENT_LABELS.get(e.type, e.type), actor=e.actor,
+            at=present.format_short(e.at), label=present.EVENT_LABELS.get(e.type, e.type), actor=appeal_views.actor_label(e),
             note=e.note, public=e.public,
             change=(f"{STATUS_LABELS[Status(e.from_status)]} → {STATUS_LABELS[Status(e.to_status)]}"
                     if e.from_status and e.to_status and e.from_status != e.to_status else None),

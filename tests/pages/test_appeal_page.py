@@ -176,3 +176,25 @@ def test_everything_typed_by_people_is_escaped(client, keys, submit, browser_for
     html = browser_for("xixi_liaison").get(f"/m/appeals/{appeal['number']}").text
     assert "<script>alert" not in html and "<img src=x" not in html and "<svg" not in html
     assert "&lt;script&gt;alert(&#34;t&#34;)&lt;/script&gt;" in html and "&#34;&gt;&lt;svg onload=alert(2)&gt;" in html
+
+
+def test_a_paired_cadres_note_reads_as_assist_on_the_page(app, client, keys, city, clock, submit, browser_for):
+    """The liaison's timeline shows who added a note as 协办 (recorded with the note: the pairing may end)."""
+    from tests.helpers import XIXI_ENTERPRISE
+    from tests.pages.conftest import sign_in_with_key
+    from tests.pairing.helpers import cadre
+
+    jxj = cadre(city, clock.now, "张科")
+    client.put(f"/api/v1/enterprises/{XIXI_ENTERPRISE}/liaison", json={"user_id": jxj.user_id}, headers=keys["city"])
+    appeal = submit()
+    api_action(client, keys, "xixi_liaison", appeal["id"], "sign")
+    response = client.post(f"/api/v1/appeals/{appeal['id']}/actions/progress", json={"note": "市经信局已协调"},
+                           headers=jxj.headers)
+    assert response.status_code == 200, response.text
+    browser = new_browser(app)
+    sign_in_with_key(browser, jxj.headers["Authorization"])
+    for html in (browser.get(f"/m/appeals/{appeal['number']}").text,
+                 browser_for("xixi_liaison").get(f"/m/appeals/{appeal['number']}").text):
+        assert "张科（市经信局·协办）" in html and "xixi_liaison（西溪街道）" in html
+        assert "xixi_liaison（西溪街道·协办）" not in html
+    browser.close()

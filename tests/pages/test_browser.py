@@ -19,6 +19,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -326,7 +327,8 @@ def test_district_admin_signs_in_and_the_dashboard_shows_the_apis_figures(chromi
 
 
 def test_liaison_records_a_visit_from_the_home_page_on_a_phone(chromium: Any, served: Served) -> None:
-    """王晓明 signs in, sees 我的企业 (西溪智造, his pairing) and registers a visit with the appeal it raised."""
+    """王晓明 signs in, sees 我的企业 (西溪智造, his pairing) and registers a visit with a colleague, a policy explained,
+    a revisit date and the appeal it raised; a revisit date the service refuses comes back under its field."""
     from sqlmodel import Session, select
 
     from app.auth.models import User
@@ -336,6 +338,8 @@ def test_liaison_records_a_visit_from_the_home_page_on_a_phone(chromium: Any, se
         user = session.exec(select(User).where(User.dingtalk_userid == "wangxm01")).one()
         _, key = create_api_key(session, role="liaison", unit_code="330106012", name="王晓明", now=served.clock.now,
                                 user_id=user.id)
+        session.add(User(name="钱同行", role="street_admin", unit_id=user.unit_id, created_at=served.clock.now))
+        session.commit()  # a colleague to take along (the demo's 西溪街道 has no other staff)
     context = chromium.new_context(**PHONE)
     page = context.new_page()
     problems = _watch(page)
@@ -354,10 +358,24 @@ def test_liaison_records_a_visit_from_the_home_page_on_a_phone(chromium: Any, se
     page.locator("#appeal-title").fill("数控车床熟练工招聘困难")
     page.locator("#appeal-description").fill("扩产后需新增熟练工 30 名，近两月招聘不到。")
     page.locator("#appeal-category").select_option("labour")
+    page.locator("#visit-participants summary").click()
+    page.locator("#visit-participants input[type=checkbox]").first.check()
+    page.locator("#visit-policies summary").click()
+    page.locator("#visit-policies input[type=checkbox]").first.check()
+    today = page.locator("#visit-date").input_value()
+    page.locator("#visit-revisit").fill(today)  # allowed by the picker, refused by the service: not after the visit
     submit = page.get_by_role("button", name="提交走访登记", exact=True)
     box = submit.bounding_box()
     assert box is not None and box["width"] > 300 and box["height"] >= 40
     submit.click()
+    error = page.locator("#visit-revisit-err")
+    assert "应晚于走访日期" in error.inner_text() and error.is_visible()
+    assert page.locator("#visit-summary").input_value() == "电话了解企业扩产进度，企业反映招工困难。"
+    assert page.locator("#visit-participants input:checked").count() == 1
+    _shot(page, "visit-form-error")
+    revisit = str(date.fromisoformat(today) + timedelta(days=7))
+    page.locator("#visit-revisit").fill(revisit)
+    page.get_by_role("button", name="提交走访登记", exact=True).click()
     page.wait_for_url("**/m/?done=visit")
     assert page.locator(".flash.ok").inner_text() == "走访已登记"
     _shot(page, "home-after-visit")
@@ -367,6 +385,7 @@ def test_liaison_records_a_visit_from_the_home_page_on_a_phone(chromium: Any, se
                        headers={"Authorization": f"Bearer {key}"}).json()["items"]
     newest = next(v for v in visits if v["summary"] == "电话了解企业扩产进度，企业反映招工困难。")
     assert (newest["mode"], newest["via"], len(newest["appeal_ids"])) == ("phone", "page", 1)
+    assert (len(newest["participants"]), len(newest["policy_ids"]), newest["revisit_on"]) == (1, 1, revisit)
     assert "数控车床熟练工招聘困难" in page.locator("#todo").inner_text()  # the raised appeal waits at 西溪街道
     assert problems == []
     width = page.evaluate("document.documentElement.scrollWidth")

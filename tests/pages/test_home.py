@@ -163,3 +163,99 @@ def test_a_chat_link_session_records_no_visit(app, session, settings, clock, sub
                                               "mode": "on_site", "visited_on": "2026-01-01", "summary": "走访"})
     assert refused.status_code == 403
     browser.close()
+
+
+# --- 同行人员, 宣讲政策 and 回访日期 -------------------------------------------------------------------------------
+
+def _policy(session, clock, title, issuer_code, *, status="active"):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from app.core.time import shanghai_date
+    from app.policies.models import Policy
+    from app.units.service import get_by_code
+
+    today = shanghai_date(clock.now)
+    policy = Policy(title=title, issuer_unit_id=get_by_code(session, issuer_code).id, kind="universal",
+                    benefit="subsidy", valid_from=today - timedelta(days=10), status=status, created_by="测试",
+                    created_at=clock.now, updated_at=clock.now)
+    session.add(policy)
+    session.commit()
+    return policy.id
+
+
+@pytest.fixture
+def extras(city, clock):  # type: ignore[no-untyped-def]
+    """A colleague of 王晓明 at 西溪街道, and policies in force for 西溪 (西湖区's) and elsewhere (拱墅区's)."""
+    from sqlmodel import select
+
+    from app.auth.models import User
+    from tests.pairing.helpers import cadre
+
+    return {
+        "colleague": cadre(city, clock.now, "孙同行", "330106012").user_id,
+        "stranger": city.exec(select(User).where(User.dingtalk_userid == "lina02")).one().id,  # 湖墅街道
+        "xihu_policy": _policy(city, clock, "西湖区稳岗补贴", "330106"),
+        "gongshu_policy": _policy(city, clock, "拱墅区楼宇经济扶持", "330105"),
+        "withdrawn": _policy(city, clock, "已撤回的政策", "330106", status="withdrawn"),
+    }
+
+
+def _plus_days(html: str, days: int) -> str:
+    from datetime import date, timedelta
+
+    match = VISIT_DATE.search(html)
+    assert match
+    return str(date.fromisoformat(match.group(1)) + timedelta(days=days))
+
+
+def test_the_form_offers_colleagues_and_the_policies_in_force_there(wang, extras):  # type: ignore[no-untyped-def]
+    html = wang.get("/m/").text
+    assert f'name="participant_user_ids" value="{extras["colleague"]}"' in html and "孙同行" in html
+    assert f'value="{extras["stranger"]}"' not in html  # another street's liaison is not offered
+    assert f'name="policy_ids" value="{extras["xihu_policy"]}"' in html and "西湖区稳岗补贴" in html
+    assert "拱墅区楼宇经济扶持" not in html and "已撤回的政策" not in html
+    assert 'name="revisit_on"' in html and "回访日期" in html
+
+
+def test_the_form_records_participants_policies_and_the_revisit(client, wang, extras):  # type: ignore[no-untyped-def]
+    page = wang.get("/m/").text
+    revisit = _plus_days(page, 14)
+    data = _form(page, revisit_on=revisit)
+    data.update(participant_user_ids=[str(extras["colleague"])], policy_ids=[str(extras["xihu_policy"])])
+    response = wang.post("/m/visits", data=data)
+    assert response.status_code == 303, response.text
+    [visit] = _visits(client, wang)
+    assert [p["name"] for p in visit["participants"]] == ["孙同行"]
+    assert visit["policy_ids"] == [extras["xihu_policy"]] and visit["revisit_on"] == revisit
+
+
+@pytest.mark.parametrize(("field", "bad", "element", "message"), [
+    ("revisit_on", "past", "visit-revisit-err", "应晚于走访日期"),
+    ("revisit_on", "far", "visit-revisit-err", "超过一年"),
+    ("participant_user_ids", "stranger", "visit-participants-err", "不能作为同行人员"),
+    ("participant_user_ids", "abc", "visit-participants-err", "请从列表中选择"),
+    ("policy_ids", "999999", "visit-policies-err", "政策 999999 不存在"),
+])
+def test_a_bad_extra_field_is_422_next_to_the_field_and_keeps_what_was_typed(  # type: ignore[no-untyped-def]
+        client, wang, extras, field, bad, element, message):
+    page = wang.get("/m/").text
+    data = _form(page, summary="了解企业用工情况。", revisit_on=_plus_days(page, 7), appeal_title="招工难",
+                 appeal_description="缺普工 30 人。", appeal_category="labour")
+    data.update(participant_user_ids=[str(extras["colleague"])], policy_ids=[str(extras["xihu_policy"])])
+    value = {"past": _plus_days(page, -1), "far": _plus_days(page, 400), "stranger": str(extras["stranger"])}.get(
+        bad, bad)
+    data[field] = value if field == "revisit_on" else [*data[field], value]
+    response = wang.post("/m/visits", data=data)
+    assert response.status_code == 422, response.text
+    html = response.text
+    error = re.search(rf'<p class="field-err" id="{element}">([^<]+)</p>', html)
+    assert error and message in error.group(1), html
+    assert html.count('class="field-err"') == 1  # under that field only
+    # nothing typed is lost: the text, the date and the ticked boxes
+    assert "了解企业用工情况。" in html and "缺普工 30 人。" in html and 'value="招工难"' in html
+    kept = data["revisit_on"] if field != "revisit_on" else value
+    assert f'name="revisit_on" value="{kept}"' in html
+    assert f'name="participant_user_ids" value="{extras["colleague"]}" checked' in html
+    assert f'name="policy_ids" value="{extras["xihu_policy"]}" checked' in html
+    assert _visits(client, wang) == []
+    assert client.get("/api/v1/appeals", headers=wang.headers_for_api).json()["items"] == []
