@@ -19,7 +19,8 @@ from app.core.time import SHANGHAI
 from app.enums import CATEGORY_LABELS, STATUS_LABELS, URGENCY_LABELS, Category, Status, Urgency
 from app.pages import charts, markdown, tokens
 from app.pages.dash_view import DashboardData, UnitOption
-from app.stats.bulletin import percent
+from app.policies.schemas import PolicyStats
+from app.stats.bulletin import money, percent
 from app.stats.figures import DEFINITIONS
 from app.stats.schemas import StatsProgramme, StatsSummary, StatsTimeseries, UnitFigures
 
@@ -103,6 +104,15 @@ class CoverageRow:
     cells: list[Cell]  # enterprises, paired, coverage, visited in the period, visited in cadence, overdue
 
 
+POLICY_FIGURES = (  # (field, label, note under it, definition): GET /api/v1/stats/policies
+    ("policies", "推送政策", "项", "统计区间内推送到本单位属地企业的政策数"),
+    ("enterprises_reached", "触达企业", "家", "收到推送的企业数（去重）"),
+    ("deliveries", "推送", "家次", "推送记录数：每项政策每家企业一次"),
+    ("read_rate", "已读率", "", "企业已读的推送 / 推送（已读截至目前）"),
+    ("interested", "意向申报", "个", "企业提出意向申报的推送数（截至目前）"),
+    ("granted", "已兑现", "笔", "登记为已兑现的推送数（截至目前）"),
+    ("granted_amount_cny", "兑现金额", "", "已兑现推送登记的金额合计（元）"),
+)
 COVERAGE_COLUMNS = (("enterprises_total", "企业数"), ("enterprises_paired", "已结对"), ("pairing_coverage_rate", "覆盖率"),
                     ("enterprises_visited", "本期走访企业"), ("visited_in_cadence", "按频次走访"),
                     ("visit_overdue", "走访逾期"))
@@ -136,6 +146,7 @@ class Board:
     programme_sentence: str = ""  # "共选派干部N名，服务企业N家，……" (GET /api/v1/stats/programme)
     coverage: list[CoverageRow] = field(default_factory=list)
     coverage_headers: tuple[tuple[str, str], ...] = COVERAGE_COLUMNS
+    policies: list[Figure] | None = None  # None: no panel (a department); []: nothing pushed in the period
 
 
 def href(unit: str | None = None, start: str | None = None, end: str | None = None) -> str:
@@ -266,6 +277,18 @@ def coverage(programme: StatsProgramme | None, *, start: str | None, end: str | 
     ]
 
 
+def policy_figures(stats: PolicyStats | None) -> list[Figure] | None:
+    """The policy panel's figures as the bulletin writes them (rates in percent, money in 元/万元)."""
+    if stats is None or not stats.deliveries:
+        return None if stats is None else []
+    figures = []
+    for key, label, unit, definition in POLICY_FIGURES:
+        value = getattr(stats, key)
+        text = money(value) if key == "granted_amount_cny" else f"{figure_text(key, value)}{unit}"
+        figures.append(Figure(key, label, text, value_json(value), "", definition))
+    return figures
+
+
 def short_time(value: datetime | None) -> str:
     return "—" if value is None else f"{value.astimezone(SHANGHAI):%Y-%m-%d %H:%M}"
 
@@ -306,4 +329,5 @@ def present(data: DashboardData, *, unit: str | None, start: str | None, end: st
         api_href="/api/v1/stats/summary" + href(unit, start, end).removeprefix(PATH),
         programme_sentence=data.programme.sentence if data.programme else "",
         coverage=coverage(data.programme, start=start, end=end),
+        policies=policy_figures(data.policies),
     )

@@ -1,7 +1,7 @@
 """The dashboard's read use case: everything /dashboard shows, as plain values. No FastAPI in here.
 
 The figures are not computed here: they come from the very service functions behind the statistics API
-(`app.stats.service.summary`, `timeseries`, `bulletin`), called with the caller's principal, unit and period exactly
+(`app.stats.service.summary`, `timeseries`, `bulletin`, `programme`, `policy_figures.policy_stats`), called with the caller's principal, unit and period exactly
 as the API calls them, so the page and `GET /api/v1/stats/summary` cannot disagree. The list of overdue and supervised
 appeals is `app.appeals.service.list_appeals` (the API's list, filters `overdue` and `supervised`) over the chosen
 unit's subtree.
@@ -23,7 +23,8 @@ from app.core.time import SHANGHAI
 from app.enums import URGENCY_RANK, Role, Urgency
 from app.errors import Forbidden
 from app.pages.service import Viewer
-from app.stats import programme_service, weekly
+from app.policies.schemas import PolicyStats
+from app.stats import policy_figures, programme_service, weekly
 from app.stats import service as stats
 from app.stats.periods import Bucket, resolve_period, week_label
 from app.stats.schemas import StatsBulletin, StatsProgramme, StatsSummary, StatsTimeseries
@@ -65,6 +66,7 @@ class DashboardData:
     has_children: bool
     today: str  # ISO date, Asia/Shanghai
     programme: StatsProgramme | None = None  # the programme's sentence and coverage (GET /api/v1/stats/programme)
+    policies: PolicyStats | None = None  # GET /api/v1/stats/policies; None for a department (no street of its own)
 
 
 def check_viewer(viewer: Viewer) -> Principal:
@@ -92,12 +94,14 @@ def dashboard(
     programme = programme_service.programme(session, principal, unit_code=code, start=start, end=end, now=now)
     try:
         scope = stats.scope_for(session, principal, code)
+        policies = None if scope.by_owner else policy_figures.policy_stats(
+            session, principal, unit_code=code, start=start, end=end, now=now)
         return DashboardData(
             summary=summary, weeks=weeks, bulletin=bulletin,
             attention=_attention(session, principal, scope.unit_ids),
             breadcrumb=_breadcrumb(session, principal, scope.unit),
             options=_options(session, principal),
-            has_children=bool(scope.children), today=today.isoformat(), programme=programme,
+            has_children=bool(scope.children), today=today.isoformat(), programme=programme, policies=policies,
         )
     finally:
         stats.end_read(session)

@@ -1,7 +1,8 @@
 """The weekly bulletin (周报) in the style of a government work report, as Chinese markdown. Pure.
 
 "本周收集企业诉求X个，解决Y个，解决率Z%……": the figures are those of app.stats.figures, percentages with one
-decimal, "暂无" where a rate is undefined.
+decimal, "暂无" where a rate is undefined; amounts of money in 元 below 1万, else in 万元 (亿元 from 1亿) with at most
+two decimals, as such reports write them.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 from app.enums import CATEGORY_LABELS, Status
+from app.policies.schemas import PolicyStats
 from app.stats.figures import TWO_MONTHS_DAYS, Counts, rates
 from app.stats.schemas import UnitFigures
 
@@ -31,6 +34,15 @@ class VisitLine:
 
 
 @dataclass(frozen=True)
+class PolicyLine:
+    """The bulletin's policy section (政策推送与兑现): the week's pushes and the year's so far, each as
+    GET /stats/policies gives them for that period (deliveries made in it, and what came of them so far)."""
+
+    week: PolicyStats
+    year: PolicyStats
+
+
+@dataclass(frozen=True)
 class BulletinInput:
     unit_name: str
     week_label: str  # 2026-W47
@@ -43,10 +55,23 @@ class BulletinInput:
     year_by_status: Mapping[str, int]
     ranking: Sequence[UnitFigures]
     visits: VisitLine | None = None
+    policies: PolicyLine | None = None
+
+
+NUMERALS = "一二三四五六七八九"
 
 
 def percent(rate: float | None, *, missing: str = "暂无") -> str:
     return missing if rate is None else f"{rate * 100:.1f}%"
+
+
+def money(amount_cny: int) -> str:
+    """8000元, 80万元, 81.23万元, 1.5亿元: rounded half up to two decimals of the unit, trailing zeros dropped."""
+    if amount_cny < 10_000:
+        return f"{amount_cny}元"
+    divisor, unit = (100_000_000, "亿元") if amount_cny >= 100_000_000 else (10_000, "万元")
+    value = (Decimal(amount_cny) / divisor).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{value:f}".rstrip("0").rstrip(".") + unit
 
 
 def _day(d: date) -> str:
@@ -101,16 +126,37 @@ def render(data: BulletinInput) -> str:
         f"今年收集的诉求中，目前仍在办理的{open_total}个"
         + (f"（{'、'.join(f'{label}{n}个' for label, n in open_counts if n)}）。" if open_total else "。"),
     ]
+    sections = iter(NUMERALS[2:])
+    if data.policies is not None:
+        lines += ["", f"## {next(sections)}、政策推送与兑现", ""] + _policy_lines(data.policies, data.last_day.year)
     if data.ranking:
-        lines += ["", "## 三、各单位情况（本周）", "", "| 排名 | 单位 | 收集 | 解决 | 解决率 | 按时办结率 | 满意率 |",
+        lines += ["", f"## {next(sections)}、各单位情况（本周）", "", "| 排名 | 单位 | 收集 | 解决 | 解决率 | 按时办结率 | 满意率 |",
                   "|---:|---|---:|---:|---:|---:|---:|"]
         lines += [
             f"| {row.rank} | {row.unit_name} | {row.collected} | {row.resolved} | {percent(row.resolution_rate, missing='—')} "
             f"| {percent(row.on_time_rate, missing='—')} | {percent(row.satisfaction_rate, missing='—')} |"
             for row in data.ranking
         ]
-    lines += ["", f"## {'四' if data.ranking else '三'}、工作提示", ""] + [f"- {tip}" for tip in _tips(data)]
+    lines += ["", f"## {next(sections)}、工作提示", ""] + [f"- {tip}" for tip in _tips(data)]
     return "\n".join(lines) + "\n"
+
+
+def _policy_figures(p: PolicyStats) -> str:
+    return (f"推送政策{p.policies}项，触达企业{p.enterprises_reached}家（{p.deliveries}家次），"
+            f"企业已读率{percent(p.read_rate)}；企业意向申报{p.interested}个；"
+            f"已兑现{p.granted}笔，兑现金额{money(p.granted_amount_cny)}")
+
+
+def _policy_lines(line: PolicyLine, year: int) -> list[str]:
+    if not line.year.deliveries and not line.week.deliveries:
+        return [f"本周未推送政策，{year}年以来尚未推送政策。"]
+    return [
+        f"本周{_policy_figures(line.week)}。" if line.week.deliveries else "本周未推送政策。",
+        "",
+        f"{year}年以来累计{_policy_figures(line.year)}。" if line.year.deliveries else f"{year}年以来尚未推送政策。",
+        "",
+        "注：政策按推送时间计入统计期，已读、意向申报和兑现情况统计至本报生成时。",
+    ]
 
 
 def _tips(data: BulletinInput) -> list[str]:

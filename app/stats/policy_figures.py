@@ -1,6 +1,9 @@
 """Policy figures for the statistics (DESIGN §12): how many policies were pushed in a period to the enterprises under
 a unit, how many were read, declared interest in and granted, and the amount granted. A read model over the
-policies' deliveries, with the period rules of every other figure (app.stats.periods)."""
+policies' deliveries, with the period rules of every other figure (app.stats.periods).
+
+One query, `figures`, answers `GET /stats/policies`, the weekly bulletin's policy section and the dashboard's policy
+panel alike, so the three cannot disagree for the same unit and period."""
 
 from __future__ import annotations
 
@@ -15,19 +18,23 @@ from app.errors import Forbidden
 from app.policies.models import PolicyDelivery
 from app.policies.rules import Outcome
 from app.policies.schemas import PolicyStats
-from app.stats.periods import resolve_period
+from app.stats.periods import Period, resolve_period
 from app.units import service as units
 from app.units.models import Unit
 
 
 def policy_stats(session: Session, principal: Principal, *, unit_code: str | None, start: str | None,
                  end: str | None, now: datetime) -> PolicyStats:
-    """Figures of the deliveries made in the period (the statistics' `from`/`to` rules) to enterprises whose
-    street is under `unit`; outcomes and reads count whenever they happened, for the deliveries of the period."""
+    """The caller's unit by default; a unit outside the caller's reach is 404 like everything else."""
     if not principal.is_staff:
         raise Forbidden("此接口仅供单位工作人员使用")
     unit = units.get_in_reach(session, principal, unit_code or principal.unit_code or "")
-    period = resolve_period(start, end, now=now)
+    return figures(session, unit, resolve_period(start, end, now=now))
+
+
+def figures(session: Session, unit: Unit, period: Period) -> PolicyStats:
+    """Figures of the deliveries made in the period to enterprises whose street (at delivery) is under `unit`;
+    reads, declarations of interest and outcomes count whenever they happened, for the deliveries of the period."""
     d = PolicyDelivery
     conditions: list[Any] = [col(d.street_unit_id).in_(select(Unit.id).where(col(Unit.path).startswith(unit.path))),
                              col(d.delivered_at) >= period.start, col(d.delivered_at) < period.end]

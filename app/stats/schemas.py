@@ -5,6 +5,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.time import LocalDateTime
+from app.policies.schemas import PolicyStats
 from app.stats.figures import DEFINITIONS
 from app.stats.periods import Bucket
 
@@ -113,8 +114,10 @@ class StatsBulletin(BaseModel):
         json_schema_extra={
             "examples": [
                 {"week": "2026-W47", "unit_code": "330100", "unit_name": "杭州市",
-                 "markdown": "# 杭州市助企服务周报（2026年第47周）\n\n统计时间：2026年11月16日至11月22日\n\n"
-                             "## 一、总体情况\n\n本周收集企业诉求120个，解决104个，解决率86.7%……"}
+                 "markdown": "# 杭州市助企服务周报\n\n**2026年第47周（2026年11月16日至11月22日）**\n\n"
+                             "## 一、本周情况\n\n本周收集企业诉求120个，解决104个，解决率86.7%……",
+                 "policies": {"unit_code": "330100", "policies": 2, "deliveries": 460, "enterprises_reached": 431,
+                              "read_rate": 0.7239, "interested": 38, "granted": 5, "granted_amount_cny": 1_250_000}}
             ]
         }
     )
@@ -123,6 +126,9 @@ class StatsBulletin(BaseModel):
     unit_code: str
     unit_name: str
     markdown: str = Field(description="政府周报体例的中文 Markdown 文本")
+    policies: PolicyStats | None = Field(
+        default=None, description="本周的政策推送与兑现（周报“政策推送与兑现”一节的本周数字），与 GET /api/v1/stats/policies "
+                                  "以本周首尾两日为 from/to、同一单位查询的结果相同；部门单位为 null（政策按企业属地街道统计）")
 
 
 _PROGRAMME_EXAMPLE = {
