@@ -9,16 +9,17 @@ from sqlalchemy.engine import Engine
 
 from app.config import Settings
 from app.core.health import READINESS_CHECKS
-from app.dingtalk import handlers
+from app.dingtalk import handlers, personal_notices
 
 if TYPE_CHECKING:
     from app.dingtalk.stream import StreamRunner
 
 
 def install(settings: Settings) -> None:
-    """The timeline subscriber (it stays idle unless the app's AgentId is configured) and, in Stream mode, the
+    """The subscribers (they stay idle unless the app's AgentId is configured) and, in Stream mode, the
     /readyz check of the worker's Stream connection."""
     handlers.register(settings)
+    personal_notices.register()  # revisits due and policy digests (idle too unless the AgentId is configured)
     if settings.dingtalk_mode == "stream":
         from app.dingtalk.stream import readiness
 
