@@ -144,7 +144,9 @@ def _open_todos(session: Session, appeal_id: int, step: str, userids: list[str],
 
 def _close_todos(session: Session, appeal_id: int, event: AppealEvent, *, extension_only: bool,
                  now: datetime) -> None:
-    query = select(DingTalkTodo).where(DingTalkTodo.appeal_id == appeal_id, DingTalkTodo.status == "open")
+    # "unknown": created but its id was not learnt; the completion finds it by sourceId.
+    query = select(DingTalkTodo).where(DingTalkTodo.appeal_id == appeal_id,
+                                       col(DingTalkTodo.status).in_(("open", "unknown")))
     if extension_only:
         query = query.where(col(DingTalkTodo.step).startswith("extension:"))
     for row in session.exec(query).all():
