@@ -1,4 +1,5 @@
-"""`zhuqi` command line: serve, worker, migrate, seed-demo, apikey create|list|revoke, token create, export-openapi.
+"""`zhuqi` command line: serve, worker, migrate, seed-demo, apikey create|list|revoke, token create,
+dingtalk-group set|show|clear, export-openapi.
 
 Every option has a help text and shows its default (`zhuqi serve --help`). A configuration error at start-up (a
 missing secret in prod, a malformed number) is one line on stderr and exit 2, never a traceback."""
@@ -16,6 +17,7 @@ from pydantic import ValidationError
 
 import app.models  # noqa: F401  # every table in the metadata before a mapper configures (appeal.visit_id -> visit)
 from app.config import Env, get_settings
+from app.core.principal import Principal
 from app.db import make_engine, session_for
 from app.deps import system_clock
 from app.enums import Role
@@ -157,6 +159,43 @@ def cmd_token_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _operator() -> Principal:
+    """Who a command acts as: the operator at the machine, reaching every unit (like the demo seed)."""
+    return Principal(role=Role.system, label="命令行（zhuqi）", unit_path="/")
+
+
+def cmd_dingtalk_group(args: argparse.Namespace) -> int:
+    """The unit's DingTalk group for appeal cards, through the use cases of PUT/GET/DELETE
+    /api/v1/units/{code}/dingtalk-group (same checks, same answer shape, printed as JSON)."""
+    from app.core.messages_zh import field_message
+    from app.dingtalk import service
+    from app.dingtalk.schemas import DingTalkGroupIn, group_read
+
+    data = None
+    if args.dingtalk_group_command == "set":
+        try:
+            data = DingTalkGroupIn(open_conversation_id=args.open_conversation_id)
+        except ValidationError as exc:
+            problems = [f"{'.'.join(map(str, e['loc']))}: {field_message(dict(e))}" for e in exc.errors()]
+            print(f"{_name(args)}: {'; '.join(problems)}", file=sys.stderr)
+            return 2
+    _migrate()
+    engine = make_engine(get_settings().database_url)
+    with session_for(engine) as session:
+        if data is not None:
+            group, unit = service.set_group(session, _operator(), args.unit, data, now=system_clock())
+        elif args.dingtalk_group_command == "show":
+            group, unit = service.get_group(session, _operator(), args.unit)
+        else:
+            group, unit = service.delete_group(session, _operator(), args.unit)
+        answer = group_read(group, unit).model_dump(mode="json")
+    engine.dispose()
+    if args.dingtalk_group_command == "clear":
+        print(f"单位 {unit.code} 的钉钉群登记已取消（已发出的卡片仍可使用）", file=sys.stderr)
+    print(json.dumps(answer, ensure_ascii=False))
+    return 0
+
+
 def cmd_export_openapi(args: argparse.Namespace) -> int:
     from app.main import create_app
 
@@ -232,6 +271,20 @@ def build_parser() -> argparse.ArgumentParser:
     enterprise.add_argument("--enterprise", required=True, metavar="USCC",
                             help="统一社会信用代码 of a registered enterprise, e.g. 91330106MA2CF0001M")
 
+    group = sub.add_parser("dingtalk-group", help="the DingTalk group where a unit's appeal cards go",
+                           description="the DingTalk group where a unit's appeal cards go (DESIGN §14); the same "
+                           "use cases as /api/v1/units/{code}/dingtalk-group, acting as the operator")
+    group_sub = group.add_subparsers(dest="dingtalk_group_command", required=True, metavar="ACTION")
+    group_set = _command(group_sub, "set", "register (or replace) the unit's group; prints it as JSON",
+                         cmd_dingtalk_group)
+    group_set.add_argument("unit", metavar="UNIT_CODE", help="the unit's code, e.g. 330106012")
+    group_set.add_argument("open_conversation_id", metavar="OPEN_CONVERSATION_ID",
+                           help="the group's openConversationId (cid…); the app robot must be in the group")
+    for action, text in (("show", "print the unit's group as JSON"),
+                         ("clear", "remove the unit's group (cards already sent keep working)")):
+        _command(group_sub, action, text, cmd_dingtalk_group).add_argument(
+            "unit", metavar="UNIT_CODE", help="the unit's code, e.g. 330106012")
+
     export = _command(sub, "export-openapi", "write the OpenAPI document from the app", cmd_export_openapi)
     export.add_argument("--output", default=str(OPENAPI_PATH), help="file to write")
     return parser
@@ -249,7 +302,8 @@ def _config_error(exc: ValidationError) -> str:
 
 def _name(args: argparse.Namespace) -> str:
     """`zhuqi apikey revoke`: how error lines name the command."""
-    words = [args.command, getattr(args, "apikey_command", None), getattr(args, "token_command", None)]
+    words = [args.command, getattr(args, "apikey_command", None), getattr(args, "token_command", None),
+             getattr(args, "dingtalk_group_command", None)]
     return " ".join(["zhuqi", *(w for w in words if w)])
 
 

@@ -1,7 +1,8 @@
 """Background work: the SLA sweeper, the outbox dispatcher and housekeeping (rows past their retention).
 
 Each job is a plain function `run(engine, settings, now) -> int` (how much it did) that tests call directly.
-`zhuqi worker` runs them in a loop; `zhuqi serve` runs the same loop in a daemon thread. Every job is safe
+`zhuqi worker` runs them in a loop; `zhuqi serve` runs the same loop in a daemon thread. Both hold DingTalk's
+Stream connection in Stream mode (run_until_stopped). Every job is safe
 with any number of loops running at once (row locks, compare-and-set, unique constraints).
 """
 
@@ -67,9 +68,26 @@ def run_loop(engine: Engine, settings: Settings, stop: threading.Event,
         elapsed += tick
 
 
+def run_until_stopped(engine: Engine, settings: Settings, stop: threading.Event,
+                      clock: Callable[[], datetime] = system_clock) -> None:
+    """The jobs' loop and, with ZHUQI_DINGTALK_MODE=stream, DingTalk's Stream connection beside it — in
+    `zhuqi worker` and in `zhuqi serve`'s in-process worker alike, so a single-process deployment (the demo, an
+    intranet box) receives robot messages and card clicks without a separate worker. The connection closes
+    (its state row says `stopped`) when the loop ends."""
+    from app.dingtalk import setup as dingtalk_setup
+
+    stream = dingtalk_setup.start_stream(engine, settings, clock=clock)
+    try:
+        run_loop(engine, settings, stop, clock)
+    finally:
+        if stream is not None:
+            stream.stop()
+
+
 def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], datetime]) -> threading.Event:
+    """`zhuqi serve` with ZHUQI_RUN_WORKERS_IN_PROCESS: the worker in a daemon thread; setting the event stops it."""
     stop = threading.Event()
-    thread = threading.Thread(target=run_loop, args=(engine, settings, stop, clock), name="zhuqi-worker",
+    thread = threading.Thread(target=run_until_stopped, args=(engine, settings, stop, clock), name="zhuqi-worker",
                               daemon=True)
     thread.start()
     log.info("background jobs running in-process: %s", ", ".join(j.name for j in registered_jobs()) or "none")
@@ -80,7 +98,6 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     from app import wiring
     from app.core import refcache
     from app.db import make_engine
-    from app.dingtalk import setup as dingtalk_setup
 
     wiring.install(settings)  # subscribers and registries, DingTalk's included, bound to these settings
     engine = make_engine(settings.database_url)
@@ -93,9 +110,6 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     log.info("worker started: %s", ", ".join(j.name for j in registered_jobs()) or "no jobs")
-    stream = dingtalk_setup.start_stream(engine, settings)  # ZHUQI_DINGTALK_MODE=stream: DingTalk's Stream link
-    run_loop(engine, settings, stop)
-    if stream is not None:
-        stream.stop()
+    run_until_stopped(engine, settings, stop)  # ZHUQI_DINGTALK_MODE=stream: with DingTalk's Stream link
     engine.dispose()
     return 0

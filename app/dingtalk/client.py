@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import httpx
 
@@ -38,6 +39,8 @@ class DingTalkWorkplace(Protocol):
 
     def create_todo(self, union_id: str, *, source_id: str, subject: str, description: str = "",
                     due_ms: int | None = None, url: str | None = None) -> str | None: ...
+
+    def find_todo(self, union_id: str, source_id: str) -> str | None: ...
 
     def complete_todo(self, union_id: str, task_id: str) -> None: ...
 
@@ -152,7 +155,8 @@ class DingTalkApi:
         due_ms: int | None = None,
         url: str | None = None,
     ) -> str | None:
-        """The new task id, or None when the vendor already has a task with this sourceId (a retry)."""
+        """The task's id. Idempotent on `source_id`: when the vendor already has it (our earlier answer was lost,
+        the worker died before saving the id), its id is looked up by sourceId — None only if that finds nothing."""
         body: dict[str, Any] = {
             "sourceId": source_id,
             "subject": subject,
@@ -175,9 +179,21 @@ class DingTalkApi:
             )
         except DingTalkError as exc:
             if exc.kind is Kind.duplicate:
-                return None
+                return self.find_todo(union_id, source_id)
             raise
         return str(answer["id"])
+
+    def find_todo(self, union_id: str, source_id: str) -> str | None:
+        """GetTodoTaskBySourceId (docs/dingtalk.md §4): the id of the person's task with our sourceId, None when
+        there is none ("task not exist": never created, or deleted)."""
+        try:
+            path = f"/v1.0/todo/users/{union_id}/tasks/sources/{quote(source_id, safe='')}"
+            answer = self._call("api", "GET", path)
+        except DingTalkError as exc:
+            if exc.kind is Kind.permanent and "not exist" in exc.judgement.detail:
+                return None
+            raise
+        return str(answer["id"]) if answer.get("id") else None
 
     def complete_todo(self, union_id: str, task_id: str) -> None:
         self._call(

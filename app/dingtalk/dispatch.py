@@ -314,12 +314,16 @@ def _run_op(run: _Run, row: DingTalkOp) -> int:
             session.exec(_fenced(row, run.owner, row.attempts, status=OpStatus.cancelled, lease_owner=None))
             session.commit()
             return 0
+        lookup = False  # a completion without the task's id: find it by sourceId (docs/dingtalk.md §4)
         if row.kind == OpKind.todo_done and todo is not None and todo.task_id is None:
             creation = _create_op_of(session, todo.id)  # type: ignore[arg-type]
             if creation is not None and creation.status in _LIVE:
                 _release(session, run, row, run.now + WAIT)
                 session.commit()
                 return 0
+            # A creation that was tried may have reached DingTalk although we never saved its answer (a worker
+            # killed between the call and the ack, then the appeal moved on and the retry was cancelled).
+            lookup = creation is None or creation.attempts > 0
         if row.kind == OpKind.card_update and card is not None and card.status != "delivered":
             _release(session, run, row, run.now + WAIT)
             session.commit()
@@ -328,7 +332,7 @@ def _run_op(run: _Run, row: DingTalkOp) -> int:
             session.rollback()
             return 0
         session.commit()
-    result, error = _attempt(lambda: _call(run, row, todo, card), row.dedupe_key)
+    result, error = _attempt(lambda: _call(run, row, todo, card, lookup=lookup), row.dedupe_key)
     with session_for(run.engine) as session:
         ok = _ack(session, run, row, error)
         if ok:
@@ -337,7 +341,8 @@ def _run_op(run: _Run, row: DingTalkOp) -> int:
     return int(ok)
 
 
-def _call(run: _Run, row: DingTalkOp, todo: DingTalkTodo | None, card: DingTalkCard | None) -> Any:
+def _call(run: _Run, row: DingTalkOp, todo: DingTalkTodo | None, card: DingTalkCard | None, *,
+          lookup: bool = False) -> Any:
     if row.kind == OpKind.todo_create and todo is not None:
         union_id = _union_id(run, todo.userid)
         p = row.payload
@@ -345,9 +350,13 @@ def _call(run: _Run, row: DingTalkOp, todo: DingTalkTodo | None, card: DingTalkC
                                                    description=p.get("description", ""), due_ms=p.get("due_ms"),
                                                    url=p.get("url"))
     if row.kind == OpKind.todo_done and todo is not None:
-        if todo.task_id and todo.union_id:
+        union_id, task_id = todo.union_id, todo.task_id
+        if task_id is None and lookup:
+            union_id = _union_id(run, todo.userid)
+            task_id = run.workplace.find_todo(union_id, todo.source_id)
+        if task_id and union_id:
             try:
-                run.workplace.complete_todo(todo.union_id, todo.task_id)
+                run.workplace.complete_todo(union_id, task_id)
             except DingTalkError as exc:  # deleted in DingTalk by the person: already gone, nothing to finish
                 if "not exist" not in exc.judgement.detail:
                     raise
@@ -370,7 +379,7 @@ def _record(session: Session, row: DingTalkOp, todo: DingTalkTodo | None, card: 
         stored = session.get(DingTalkTodo, todo.id)
         if stored is not None:
             stored.union_id, stored.updated_at = union_id, now
-            # None: DingTalk already had this sourceId (our earlier answer was lost); its id is unknown to us.
+            # None: DingTalk said "task exist" yet had no task under our sourceId; its completion looks again.
             stored.task_id = task_id
             if task_id is None and stored.status == "open":
                 stored.status = "unknown"

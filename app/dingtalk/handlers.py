@@ -47,6 +47,11 @@ def configure(settings: Settings) -> None:
     _config.cards = _config.enabled and bool(settings.dingtalk_card_template_id)
 
 
+def active_settings() -> Settings | None:
+    """The settings bound at start when the DingTalk app is configured; None: DingTalk is off (write nothing)."""
+    return (_config.settings or Settings()) if _config.enabled else None
+
+
 def register(settings: Settings | None = None) -> None:
     if settings is not None:
         configure(settings)
@@ -71,8 +76,8 @@ def on_event(session: Session, recorded: TimelineEventRecorded) -> None:
     if todo.notify:
         msg = plan.notice(facts, event.type, at=now, note=event.note)
         for userid in _expected_to_act(session, appeal):
-            _add(session, OpKind.notice, appeal.id, f"notice:{event.id}:{userid}", {"msg": msg}, now,
-                 userid=userid)
+            add_op(session, OpKind.notice, appeal.id, f"notice:{event.id}:{userid}", {"msg": msg}, now,
+                   userid=userid)
     if todo.sign_todo:
         _open_todos(session, appeal.id, f"sign:{event.id}", _liaisons(session, appeal.unit_id), facts, now)
         if _config.cards:
@@ -111,9 +116,11 @@ def _expected_to_act(session: Session, appeal: Appeal) -> list[str]:
     return list(dict.fromkeys([*people, *([paired] if paired else [])]))
 
 
-def _add(session: Session, kind: OpKind, appeal_id: int, key: str, payload: dict[str, Any], now: datetime, *,
-         userid: str | None = None, ref_id: int | None = None, delay: timedelta = timedelta(0)) -> None:
-    """One row per dedupe key: a handler run twice for the same event (a retried use case) adds nothing."""
+def add_op(session: Session, kind: OpKind, appeal_id: int | None, key: str, payload: dict[str, Any],
+           now: datetime, *, userid: str | None = None, ref_id: int | None = None,
+           delay: timedelta = timedelta(0)) -> None:
+    """One row per dedupe key: a handler run twice for the same event (a retried use case) adds nothing.
+    `appeal_id` is None for a notice about no appeal (a revisit due, a policy digest)."""
     if session.exec(select(DingTalkOp.id).where(DingTalkOp.dedupe_key == key)).first() is not None:
         return
     session.add(DingTalkOp(kind=kind, appeal_id=appeal_id, userid=userid, ref_id=ref_id, payload=payload,
@@ -132,18 +139,20 @@ def _open_todos(session: Session, appeal_id: int, step: str, userids: list[str],
                            created_at=now, updated_at=now)
         session.add(row)
         session.flush()
-        _add(session, OpKind.todo_create, appeal_id, f"todo:{row.id}", plan.todo(facts, step), now, ref_id=row.id)
+        add_op(session, OpKind.todo_create, appeal_id, f"todo:{row.id}", plan.todo(facts, step), now, ref_id=row.id)
 
 
 def _close_todos(session: Session, appeal_id: int, event: AppealEvent, *, extension_only: bool,
                  now: datetime) -> None:
-    query = select(DingTalkTodo).where(DingTalkTodo.appeal_id == appeal_id, DingTalkTodo.status == "open")
+    # "unknown": created but its id was not learnt; the completion finds it by sourceId.
+    query = select(DingTalkTodo).where(DingTalkTodo.appeal_id == appeal_id,
+                                       col(DingTalkTodo.status).in_(("open", "unknown")))
     if extension_only:
         query = query.where(col(DingTalkTodo.step).startswith("extension:"))
     for row in session.exec(query).all():
         row.status, row.updated_at = "done", now
         session.add(row)
-        _add(session, OpKind.todo_done, appeal_id, f"todo_done:{row.id}", {}, now, ref_id=row.id)
+        add_op(session, OpKind.todo_done, appeal_id, f"todo_done:{row.id}", {}, now, ref_id=row.id)
 
 
 def _create_card(session: Session, appeal: Appeal, event: AppealEvent, owner: Unit, facts: plan.AppealFacts,
@@ -158,7 +167,7 @@ def _create_card(session: Session, appeal: Appeal, event: AppealEvent, owner: Un
                         open_conversation_id=group.open_conversation_id, created_at=now, updated_at=now)
     session.add(card)
     session.flush()
-    _add(session, OpKind.card_create, appeal.id, f"card:{card.out_track_id}",
+    add_op(session, OpKind.card_create, appeal.id, f"card:{card.out_track_id}",
          {"params": plan.card_params(facts, appeal_id=appeal.id)}, now, ref_id=card.id)
 
 
@@ -172,5 +181,5 @@ def _update_cards(session: Session, appeal: Appeal, event: AppealEvent, facts: p
         if event.type in plan.ARRIVALS and card.out_track_id.endswith(f"-{event.id}"):
             continue
         params = {"status": plan.status_label(appeal.status), "status_code": appeal.status, "status_text": text}
-        _add(session, OpKind.card_update, appeal.id, f"card_update:{event.id}:{card.id}",  # type: ignore[arg-type]
+        add_op(session, OpKind.card_update, appeal.id, f"card_update:{event.id}:{card.id}",  # type: ignore[arg-type]
              {"params": params}, now, ref_id=card.id, delay=CARD_UPDATE_DELAY)

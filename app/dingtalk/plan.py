@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -20,6 +20,7 @@ from app.notifications.messages import EVENT_TITLES, format_deadline, scrub, urg
 MAX_NOTICE_BYTES = 2048
 DIGEST_AT = time(9, 0)  # China time: the over-budget digest goes out at the start of the next working day
 DIGEST_LINES = 15
+REVISIT_HEADING = "回头看提醒"
 
 
 class OpKind(StrEnum):
@@ -103,6 +104,50 @@ def notice(facts: AppealFacts, event_type: str, *, at: datetime, note: str | Non
     msg = {"msgtype": "markdown", "markdown": {"title": f"{heading} {facts.number}", "text": "\n".join(lines)}}
     while _size(msg) > MAX_NOTICE_BYTES and len(lines) > 3:
         lines.pop(-2)  # drop detail lines, keep the heading and the link
+        msg["markdown"]["text"] = "\n".join(lines)
+    return msg
+
+
+def revisit_notice(*, visit_id: int, enterprise_name: str, visited_on: date, revisit_on: date, mode_label: str,
+                   street_name: str, link: str | None) -> dict[str, Any]:
+    """The visitor's 回头看 notice: the enterprise, the visit (its record number and day) and the day due — unique
+    per visit, so two revisits due the same day are two deliveries, not one dropped as the same content."""
+    lines = [
+        f"### {REVISIT_HEADING}",
+        f"- 企业：{scrub(enterprise_name)[:40]}",
+        f"- 走访：{visited_on.isoformat()}（{scrub(mode_label)[:10]}），记录 {visit_id} 号",
+        f"- 回头看日期：{revisit_on.isoformat()}",
+        f"- 属地街道：{scrub(street_name)[:30]}",
+        "请回访企业，了解上次走访所提问题的办理情况。",
+    ]
+    if link:
+        lines.append(f"[打开我的企业]({link})")
+    return _markdown(f"{REVISIT_HEADING} {scrub(enterprise_name)[:20]}", lines)
+
+
+def policy_notice(*, push_id: int, title: str, issuer: str, count: int, apply_by: date | None, url: str | None,
+                  pushed_at: datetime) -> dict[str, Any]:
+    """A paired liaison's digest of one push: how many of their enterprises, which policy, when — unique per push
+    (a re-push that reaches new enterprises the same day is new content)."""
+    name = scrub(title)[:60]
+    lines = [
+        "### 结对企业政策提醒",
+        f"- 政策：《{name}》",
+        f"- 您结对的 {count} 家企业适用此政策，已推送至企业端，请及时指导申报",
+        f"- 发布单位：{scrub(issuer)[:30]}",
+    ]
+    if apply_by is not None:
+        lines.append(f"- 申报截止：{apply_by.isoformat()}")
+    lines.append(f"- 推送：{format_deadline(pushed_at)}（第 {push_id} 次推送）")
+    if url and url.startswith("https://"):
+        lines.append(f"[查看政策原文]({url})")
+    return _markdown(f"政策提醒《{name[:20]}》{count} 家", lines)
+
+
+def _markdown(title: str, lines: list[str]) -> dict[str, Any]:
+    msg = {"msgtype": "markdown", "markdown": {"title": title, "text": "\n".join(lines)}}
+    while _size(msg) > MAX_NOTICE_BYTES and len(lines) > 3:
+        lines.pop(-2)
         msg["markdown"]["text"] = "\n".join(lines)
     return msg
 

@@ -7,17 +7,10 @@ from fastapi import APIRouter
 from app.auth.deps import AdminDep
 from app.deps import NowDep, SessionDep
 from app.dingtalk import service
-from app.dingtalk.models import DingTalkGroup
-from app.dingtalk.schemas import DingTalkGroupIn, DingTalkGroupRead
+from app.dingtalk.schemas import DingTalkGroupIn, DingTalkGroupRead, group_read
 from app.errors import problem_responses
-from app.units.models import Unit
 
 router = APIRouter(prefix="/api/v1", tags=["dingtalk"])
-
-
-def group_read(group: DingTalkGroup, unit: Unit) -> DingTalkGroupRead:
-    return DingTalkGroupRead(unit_code=unit.code, open_conversation_id=group.open_conversation_id,
-                             created_at=group.created_at)
 
 
 @router.put("/units/{code}/dingtalk-group", response_model=DingTalkGroupRead, responses=problem_responses(403, 404))

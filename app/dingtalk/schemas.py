@@ -7,6 +7,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from app.dingtalk.models import DingTalkGroup
+from app.units.models import Unit
+
 # DingTalk's openConversationId ("cid…", base64-like); the app robot must be a member of that group.
 OpenConversationId = Annotated[str, StringConstraints(pattern=r"^cid[0-9A-Za-z+/=_\-]{4,96}$")]
 
@@ -26,3 +29,9 @@ class DingTalkGroupRead(BaseModel):
     unit_code: str
     open_conversation_id: str
     created_at: datetime
+
+
+def group_read(group: DingTalkGroup, unit: Unit) -> DingTalkGroupRead:
+    """The REST answer and `zhuqi dingtalk-group show`: one shape for both."""
+    return DingTalkGroupRead(unit_code=unit.code, open_conversation_id=group.open_conversation_id,
+                             created_at=group.created_at)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -9,16 +11,18 @@ from sqlalchemy.engine import Engine
 
 from app.config import Settings
 from app.core.health import READINESS_CHECKS
-from app.dingtalk import handlers
+from app.deps import system_clock
+from app.dingtalk import handlers, personal_notices
 
 if TYPE_CHECKING:
     from app.dingtalk.stream import StreamRunner
 
 
 def install(settings: Settings) -> None:
-    """The timeline subscriber (it stays idle unless the app's AgentId is configured) and, in Stream mode, the
+    """The subscribers (they stay idle unless the app's AgentId is configured) and, in Stream mode, the
     /readyz check of the worker's Stream connection."""
     handlers.register(settings)
+    personal_notices.register()  # revisits due and policy digests (idle too unless the AgentId is configured)
     if settings.dingtalk_mode == "stream":
         from app.dingtalk.stream import readiness
 
@@ -28,10 +32,12 @@ def install(settings: Settings) -> None:
         READINESS_CHECKS.pop("dingtalk_stream", None)
 
 
-def start_stream(engine: Engine, settings: Settings) -> StreamRunner | None:
-    """`zhuqi worker` in Stream mode holds DingTalk's Stream connection; HTTP mode (the default) needs none."""
+def start_stream(engine: Engine, settings: Settings, *,
+                 clock: Callable[[], datetime] | None = None) -> StreamRunner | None:
+    """The worker in Stream mode (`zhuqi worker`, or `zhuqi serve`'s in-process worker) holds DingTalk's Stream
+    connection; HTTP mode (the default) needs none. `clock`: the process's clock (the heartbeat /readyz reads)."""
     if settings.dingtalk_mode != "stream" or not settings.dingtalk_app_key:
         return None
     from app.dingtalk.stream import StreamRunner
 
-    return StreamRunner(engine, settings).start()
+    return StreamRunner(engine, settings, clock=clock or system_clock).start()

@@ -82,7 +82,8 @@ def test_a_todo_is_created_once_per_source_id_and_completed(fake: FakeDingTalkAp
     task_id = client.create_todo("union-xixi01", source_id="zhuqi:1:sign:union-xixi01", subject="签收诉求 1",
                                  due_ms=1_780_100_000_000, url="https://zhuqi.example/appeals/1")
     assert task_id and fake.todos[("union-xixi01", task_id)]["detailUrl"]["pcUrl"] == "https://zhuqi.example/appeals/1"
-    assert client.create_todo("union-xixi01", source_id="zhuqi:1:sign:union-xixi01", subject="签收诉求 1") is None
+    again = client.create_todo("union-xixi01", source_id="zhuqi:1:sign:union-xixi01", subject="签收诉求 1")
+    assert again == task_id  # "task exist": the id DingTalk has, found by sourceId
     client.complete_todo("union-xixi01", task_id)
     assert fake.todos[("union-xixi01", task_id)]["done"] is True and len(fake.todos) == 1
     with pytest.raises(DingTalkError):
@@ -110,3 +111,12 @@ def test_transport_failures_are_retryable(now: list[float]) -> None:
     with pytest.raises(DingTalkError) as caught:
         client.get_union_id("xixi01")
     assert caught.value.kind is Kind.retry
+
+
+
+def test_a_todo_is_found_by_its_source_id(fake: FakeDingTalkApp, now: list[float]) -> None:
+    client = make(fake, now)
+    first = client.create_todo("union-xixi01", source_id="zhuqi:7:sign:12:xixi01", subject="签收诉求 7")
+    assert client.find_todo("union-xixi01", "zhuqi:7:sign:12:xixi01") == first
+    assert client.find_todo("union-xixi01", "zhuqi:8:sign:13:xixi01") is None  # "task not exist"
+    assert client.find_todo("union-xixi02", "zhuqi:7:sign:12:xixi01") is None  # another person's task list

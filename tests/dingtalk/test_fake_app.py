@@ -186,6 +186,20 @@ def test_a_second_create_with_the_same_source_id_is_refused(http: httpx.Client, 
     assert http.post(f"{API}/v1.0/todo/users/union-xixi01/tasks", headers=headers, json={}).status_code == 400
 
 
+def test_a_task_is_found_by_its_source_id_for_its_union_id_only(http: httpx.Client, fake: FakeDingTalkApp) -> None:
+    headers = {"x-acs-dingtalk-access-token": token(http)}
+    source = "zhuqi:7:sign:12:xixi01"  # colons: the path segment is percent-encoded by the caller
+    created = http.post(f"{API}/v1.0/todo/users/union-xixi01/tasks", headers=headers,
+                        json={"subject": "签收", "sourceId": source}).json()
+    found = http.get(f"{API}/v1.0/todo/users/union-xixi01/tasks/sources/zhuqi%3A7%3Asign%3A12%3Axixi01",
+                     headers=headers)
+    assert found.status_code == 200 and found.json()["id"] == created["id"] and found.json()["sourceId"] == source
+    other = http.get(f"{API}/v1.0/todo/users/union-xixi02/tasks/sources/zhuqi%3A7%3Asign%3A12%3Axixi01",
+                     headers=headers)
+    assert other.status_code == 400 and other.json()["message"] == "task not exist"
+    assert http.get(f"{API}/v1.0/todo/users/union-xixi01/tasks/sources/x").status_code == 400  # no token
+
+
 # ---- cards --------------------------------------------------------------------------------------------
 def card_body(**over: object) -> dict:
     return {"cardTemplateId": "tpl-sign.schema", "outTrackId": "appeal-1-v1", "callbackType": "HTTP",

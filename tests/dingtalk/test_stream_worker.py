@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.dingtalk.streaming import a_stranger_asks_for_help
 from tests.fakes.dingtalk_stream_gateway import FakeStreamGateway
 
 pytestmark = pytest.mark.slow
@@ -40,10 +41,7 @@ def test_zhuqi_worker_holds_the_stream_connection(tmp_path: Path) -> None:
         worker = await asyncio.to_thread(start_worker, env, log)
         try:
             await gateway.wait_connected(timeout=60)
-            message = {"msgId": "msgW1", "msgtype": "text", "text": {"content": " 帮助"}, "senderStaffId": "nobody",
-                       "senderNick": "访客", "conversationType": "2", "conversationId": "cidX=="}
-            answer = gateway.response_of(await gateway.wait_ack(await gateway.push_robot_message(message), timeout=30))
-            assert answer["msgtype"] == "markdown" and "未登记" in answer["markdown"]["text"], answer
+            await a_stranger_asks_for_help(gateway, "msgW1")
             engine = sa.create_engine(db)
             deadline = time.monotonic() + 30
             state = None

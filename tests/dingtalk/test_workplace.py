@@ -80,20 +80,25 @@ class Crash(BaseException):
     """The worker dies right after DingTalk accepted the call, before it could mark the row sent."""
 
 
+def dies_after_send(fake: FakeDingTalkApp, path_end: str = "/asyncsend_v2") -> httpx.MockTransport:
+    """DingTalk takes the call (a work notice by default), then the worker dies before it hears the answer."""
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        answer = fake.handle(request)
+        if request.method == "POST" and request.url.path.endswith(path_end):
+            raise Crash
+        return answer
+
+    return httpx.MockTransport(handle)
+
+
 def test_an_appeal_for_xixi_notifies_its_liaison_once_even_across_a_crash(client, keys, clock, db, settings,
                                                                           fake):
     filed = file_appeal(client, keys)
     ops = read(db, select(DingTalkOp).where(DingTalkOp.kind == "notice"))
     assert [op.userid for op in ops] == ["wangxm01"]
-
-    def dies_after_send(request: httpx.Request) -> httpx.Response:
-        answer = fake.handle(request)
-        if request.url.path.endswith("/asyncsend_v2"):
-            raise Crash
-        return answer
-
     with pytest.raises(Crash):
-        dispatch_round(db, settings, clock, workplace(fake, clock, httpx.MockTransport(dies_after_send)))
+        dispatch_round(db, settings, clock, workplace(fake, clock, dies_after_send(fake)))
     assert len(fake.received["wangxm01"]) == 1
     assert dispatch_round(db, settings, clock, workplace(fake, clock)) == 0  # leased by the dead worker
     clock.advance(seconds=settings.dispatch_lease_seconds + 1)

@@ -21,7 +21,8 @@ Rules enforced (each has a test in tests/dingtalk/test_fake_app.py):
   is what each person actually saw; getsendresult reports the rest.
 - userid → unionId (`/topapi/v2/user/get`); unknown → 60121.
 - To-dos keyed by (unionId in the path, task id); a second create with the same sourceId for that unionId →
-  HTTP 400 todo.taskCreate.paramError "task exist"; update/done/delete of an unknown id → 400 "task not exist".
+  HTTP 400 todo.taskCreate.paramError "task exist"; update/done/delete of an unknown id → 400 "task not exist";
+  `GET …/tasks/sources/{sourceId}` (GetTodoTaskBySourceId) → the task, or 400 "task not exist".
 - Cards: createAndDeliver needs cardTemplateId, outTrackId, string-valued cardParamMap, an IM_GROUP/IM_ROBOT
   openSpaceId (IM_GROUP also robotCode); a reused outTrackId is refused; PUT /v1.0/card/instances merges
   (updateCardDataByKey) or replaces. `card_click()` builds the signed HTTP callback DingTalk would send
@@ -45,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 import httpx
 from starlette.applications import Starlette
@@ -60,6 +61,7 @@ MAX_MSG_BYTES = 2048
 DUPLICATE_CONTENT = "143106"  # 单应用给单人推送重复消息超限
 DAILY_LIMIT = "143105"  # 单应用给单人每日推送量超限
 _TODO_PATH = re.compile(r"^/v1\.0/todo/users/([^/]+)/tasks(?:/([^/]+))?$")
+_TODO_BY_SOURCE = re.compile(r"^/v1\.0/todo/users/([^/]+)/tasks/sources/([^/]+)$")
 
 
 def card_signature(api_secret: str, timestamp: str) -> str:
@@ -281,6 +283,8 @@ class FakeDingTalkApp:
         body = _json(request) if method in ("POST", "PUT") else {}
         if body is None:
             return _api_error(400, "InvalidParameter", "请求体不是合法的JSON")
+        if (match := _TODO_BY_SOURCE.match(path)) and method == "GET":
+            return self._todo_by_source(match.group(1), unquote(match.group(2)))
         if match := _TODO_PATH.match(path):
             return self._todo(method, match.group(1), match.group(2), body)
         if path == "/v1.0/card/instances/createAndDeliver" and method == "POST":
@@ -322,6 +326,15 @@ class FakeDingTalkApp:
         if method == "GET":
             return httpx.Response(200, json=task)
         return _api_error(405, "MethodNotAllowed", method)
+
+    def _todo_by_source(self, union_id: str, source_id: str) -> httpx.Response:
+        """GetTodoTaskBySourceId: the task this unionId holds under our sourceId (unknown: 400 "task not exist")."""
+        if union_id not in {u["unionid"] for u in self.users.values()}:
+            return _api_error(400, "todo.paramError", "user not exist")
+        for (holder, _), task in self.todos.items():
+            if holder == union_id and task.get("sourceId") == source_id:
+                return httpx.Response(200, json={**task, "requestId": uuid.uuid4().hex})
+        return _api_error(400, "todo.taskGet.paramError", "task not exist")
 
     def _card_create(self, body: dict[str, Any]) -> httpx.Response:
         if not body.get("cardTemplateId"):
