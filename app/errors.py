@@ -138,25 +138,64 @@ class ServiceUnavailable(AppError):
     title = "服务暂时不可用"
 
 
+_DESCRIPTIONS = {
+    400: "请求无法处理 Bad request",
+    401: "未认证 Unauthenticated",
+    403: "无权 Forbidden",
+    404: "不存在或不在权限范围内 Not found or outside your reach",
+    409: "状态冲突 Conflict / illegal transition",
+    412: "版本已变化 Stale If-Match",
+    413: "请求体过大 Payload too large",
+    422: "参数有误 Validation error",
+    429: "请求过于频繁 Rate limited",
+    502: "上游服务返回异常 Bad gateway (vendor answered something unusable)",
+    503: "服务暂时不可用，请按 Retry-After 稍后重试 Service unavailable, retry later: `overloaded`（数据库连接已满 "
+         "all database connections busy）或 `service_unavailable`（数据库或所需的外部服务不可用 database or a "
+         "required vendor unavailable）",
+}
+IDEMPOTENCY_IN_PROGRESS = ("`idempotency_in_progress`：同一 Idempotency-Key 的请求仍在处理中，请按 Retry-After 稍后重试 "
+                           "(a concurrent request with this key is still running; retrying then replays its response)")
+
+
+def _retry_after() -> dict[str, Any]:
+    # Fresh dicts for every response: FastAPI merges response dicts into each other in place.
+    return {"Retry-After": {"description": "建议等待的秒数 Seconds to wait before retrying",
+                            "schema": {"type": "integer", "minimum": 1}}}
+
+
+def _problem_schema() -> dict[str, Any]:
+    return {"schema": {"$ref": "#/components/schemas/Problem"}}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    descriptions = {
-        400: "请求无法处理 Bad request",
-        401: "未认证 Unauthenticated",
-        403: "无权 Forbidden",
-        404: "不存在或不在权限范围内 Not found or outside your reach",
-        409: "状态冲突 Conflict / illegal transition",
-        412: "版本已变化 Stale If-Match",
-        413: "请求体过大 Payload too large",
-        422: "参数有误 Validation error",
-        429: "请求过于频繁 Rate limited",
-        502: "上游服务返回异常 Bad gateway (vendor answered something unusable)",
-        503: "服务暂时不可用 Service unavailable, retry later",
-    }
     # Every route behind authentication may answer 401, 404 (not found, or outside the caller's reach: DESIGN §8)
-    # and 422. Errors are sent as application/problem+json, so the Problem schema is declared there too, where
-    # clients and schema-driven tests look for it.
-    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
-    return {
-        s: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: problem}, "description": descriptions[s]}
-        for s in sorted({401, 404, 422, *statuses})
+    # and 422; and 503 (app.core.overload, app.core.http): every route reads the database, whose pool may be
+    # exhausted or which may be down. Errors are sent as application/problem+json, so the Problem schema is declared
+    # there too, where clients and schema-driven tests look for it.
+    responses: dict[int | str, dict[str, Any]] = {
+        s: {"model": Problem, "content": {PROBLEM_MEDIA_TYPE: _problem_schema()}, "description": _DESCRIPTIONS[s]}
+        for s in sorted({401, 404, 422, 503, *statuses})
     }
+    responses[503]["headers"] = _retry_after()
+    return responses
+
+
+def document_idempotency_conflicts(spec: dict[str, Any]) -> dict[str, Any]:
+    """Adds the 409 `idempotency_in_progress` (app.core.idempotency) to every operation of an OpenAPI document that
+    takes an Idempotency-Key header, whichever route declares it: the parameter is what makes the answer possible,
+    so a new route taking it is documented without being told. Changes `spec` in place and returns it; idempotent."""
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            if not any(p.get("in") == "header" and p.get("name", "").lower() == "idempotency-key"
+                       for p in operation.get("parameters", ())):
+                continue
+            responses = operation["responses"]
+            conflict = responses.get("409")
+            if conflict and IDEMPOTENCY_IN_PROGRESS in conflict["description"]:
+                continue  # documented already (FastAPI builds the document again when routes are added)
+            description = f"{conflict['description']}；或 {IDEMPOTENCY_IN_PROGRESS}" if conflict \
+                else f"状态冲突 Conflict — {IDEMPOTENCY_IN_PROGRESS}"
+            content = {"application/json": _problem_schema(), PROBLEM_MEDIA_TYPE: _problem_schema()}
+            responses["409"] = {"content": content, **(conflict or {}), "description": description,
+                                "headers": _retry_after()}
+    return spec

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from html import escape
 from importlib.resources import files
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+
+from app.errors import document_idempotency_conflicts
 
 ASSETS_PREFIX = "/docs-assets"
 ASSETS_DIR = str(files("fastapi_offline") / "static")
@@ -82,6 +85,13 @@ async def home(request: Request) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """The app is created with docs_url=None and redoc_url=None; these replace FastAPI's CDN-backed pages."""
+    """The app is created with docs_url=None and redoc_url=None; these replace FastAPI's CDN-backed pages. The
+    OpenAPI document gains what no single route declares (`document_idempotency_conflicts`)."""
     app.include_router(router)
     app.mount(ASSETS_PREFIX, StaticFiles(directory=ASSETS_DIR), name="docs-assets")
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return document_idempotency_conflicts(generate())  # FastAPI keeps the document until routes change
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -21,7 +21,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u2028\
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 
 
-def _single_line(value: str) -> str:
+def single_line(value: str) -> str:
+    """One line of text: NFC, trimmed, not blank, no control character (C0, DEL, C1), zero-width or line break."""
     value = unicodedata.normalize("NFC", value).strip()
     if _CONTROL_SINGLE_LINE.search(value):
         raise ValueError("不能包含控制字符或换行 (control characters are not allowed)")
@@ -39,14 +40,14 @@ def _multi_line(value: str) -> str:
     return value
 
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_single_line)]
-Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_single_line)]
-Address = Annotated[str, StringConstraints(max_length=300), AfterValidator(_single_line)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(single_line)]
+Title = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(single_line)]
+Address = Annotated[str, StringConstraints(max_length=300), AfterValidator(single_line)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=5000), AfterValidator(_multi_line)]
 Note = Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(_multi_line)]
 UnitCode = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z_-]{2,32}$")]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=20), AfterValidator(_single_line)]
-Label = Annotated[str, StringConstraints(min_length=1, max_length=30), AfterValidator(_single_line)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=20), AfterValidator(single_line)]
+Label = Annotated[str, StringConstraints(min_length=1, max_length=30), AfterValidator(single_line)]
 
 
 # Text that a vendor sends us (DingTalk callbacks): C0 controls but tab and line feed, DEL and C1. PostgreSQL text
@@ -108,7 +109,8 @@ _mobile = _registered("mobile")
 _uscc = _registered("uscc")
 
 
-Mobile = Annotated[str, StringConstraints(max_length=20), AfterValidator(_mobile)]
+# The control characters first: the mobile check drops whitespace, which includes NEL (U+0085) and U+001C–U+001F.
+Mobile = Annotated[str, StringConstraints(max_length=20), AfterValidator(single_line), AfterValidator(_mobile)]
 Uscc = Annotated[str, StringConstraints(max_length=30), AfterValidator(_uscc)]
 
 

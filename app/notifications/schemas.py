@@ -2,16 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.time import LocalDateTime
-from app.core.validation import JsonBool, JsonInt, Name
+from app.core.validation import JsonBool, JsonInt, Name, Tag, single_line
 from app.enums import Urgency
 from app.notifications.rules import ChannelKind, ChannelState, EventType, OutboxStatus
 
-Keyword = Annotated[str, StringConstraints(min_length=1, max_length=20, pattern=r"^[^\x00-\x1f\x7f]+$")]
+Keyword = Tag  # one line, ≤ 20 characters, no control character (C1 included)
 Secret = Annotated[str, StringConstraints(min_length=8, max_length=300, pattern=r"^[\x21-\x7e]+$")]
-Url = Annotated[str, StringConstraints(min_length=8, max_length=1000)]
+Url = Annotated[str, StringConstraints(min_length=8, max_length=1000), AfterValidator(single_line)]
 
 ALL_EVENTS = [e.value for e in EventType if e is not EventType.digest]
 

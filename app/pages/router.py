@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from app.appeals.lifecycle import Action
 from app.config import Settings
+from app.db import release
 from app.deps import NowDep, SessionDep, SettingsDep, waits_on_vendor
 from app.errors import AppError, Forbidden, NotFound
 from app.pages import forms, present, service, tokens, view, web
@@ -39,7 +40,13 @@ LINK_NOTICES = {
 
 
 def get_viewer(request: Request, session: SessionDep, now: NowDep) -> Viewer | None:
-    return service.current_viewer(session, request.cookies.get(web.SESSION_COOKIE), now=now)
+    """The signed-in viewer, read in this dependency's thread. As authentication (app.auth.deps), its transaction
+    ends in that thread: the request must not hold a pooled connection while it waits for the route's thread
+    (docs/decisions.md 72)."""
+    try:
+        return service.current_viewer(session, request.cookies.get(web.SESSION_COOKIE), now=now)
+    finally:
+        release(session)
 
 
 def posted_form(

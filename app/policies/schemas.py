@@ -22,10 +22,10 @@ class PolicyTargetIn(BaseModel):
 
     tags_any: list[Tag] = Field(default_factory=list, max_length=20, description="具备任一标签")
     tags_all: list[Tag] = Field(default_factory=list, max_length=20, description="具备全部标签")
-    industries: list[str] = Field(default_factory=list, max_length=50,
+    industries: list[Tag] = Field(default_factory=list, max_length=50,
                                   description="GB/T 4754-2017 门类或门类+大类，如 C 或 C39（按前缀匹配）")
-    scales: list[str] = Field(default_factory=list, max_length=4, description="large|medium|small|micro")
-    key_levels: list[str] = Field(default_factory=list, max_length=3, description="city|district|street")
+    scales: list[Tag] = Field(default_factory=list, max_length=4, description="large|medium|small|micro")
+    key_levels: list[Tag] = Field(default_factory=list, max_length=3, description="city|district|street")
     min_employees: JsonInt | None = Field(default=None, ge=0, le=10_000_000)
     max_employees: JsonInt | None = Field(default=None, ge=0, le=10_000_000)
 

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.time import LocalDateTime
-from app.core.validation import LongText, RowId, Title, UnitCode
+from app.core.validation import Label, LongText, RowId, Title, UnitCode
 from app.enums import AppealKind, Category, Status
 
 GroupKind = Literal["common", "institutional"]
-ResolutionCode = Annotated[str, StringConstraints(min_length=1, max_length=30, pattern=r"^[^\x00-\x1f\x7f]+$")]
+ResolutionCode = Label  # as an appeal's resolution_code (ActionIn): one line, ≤ 30 characters, no control character
 
 
 class ProblemGroupCreate(BaseModel):

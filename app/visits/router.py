@@ -94,7 +94,13 @@ def _disposition(filename: str) -> str:
 def _export_rows(session: SessionDep, principal: Principal, filters: service.VisitFilters):  # type: ignore[no-untyped-def]
     full = _full_contact(session, principal)
     for page, found in service.export_pages(session, principal, filters):
-        yield [export.row(v, found, full_contact=full) for v in page]
+        rows = [export.row(v, found, full_contact=full) for v in page]
+        # The page's read ends in the thread that read it, before its rows go on: a streamed CSV is suspended
+        # between chunks while the client reads, and must not hold a pooled connection meanwhile (docs/decisions.md
+        # 72). A commit, not a rollback: nothing was written, and the loaded visits stay usable for the next page's
+        # cursor (expire_on_commit=False) instead of being reloaded.
+        session.commit()
+        yield rows
 
 
 @router.get("/visits/export.csv", response_class=StreamingResponse,

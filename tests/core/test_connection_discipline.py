@@ -1,7 +1,8 @@
 """Connection discipline (issue 14, docs/decisions.md 72), in-process on both databases with a pool of ONE
 connection: more concurrent requests than the thread pool has threads all get their answer (a request holds the
-connection only while a thread runs its code), an invented key needs no connection at all, and an exhausted pool
-answers 503 problem+json with Retry-After at once instead of a 500 after 30 s."""
+connection only while a thread runs its code) — API reads, the HTML pages and the streamed exports alike —, an
+invented key needs no connection at all, and an exhausted pool answers 503 problem+json with Retry-After at once
+instead of a 500 after 30 s."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ import secrets
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import select
 
+from app.auth.models import User
+from app.auth.service import create_api_key
 from app.db import make_engine
 from app.main import create_app
+from app.pages import service as pages
+from app.pages.web import SESSION_COOKIE
+from tests.helpers import XIXI_ENTERPRISE, appeal_body
 
 pytestmark = pytest.mark.db
 
@@ -62,3 +70,48 @@ def test_an_exhausted_pool_answers_503_with_retry_after_at_once(one_connection_a
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["code"] == "overloaded"
     assert _gather(one_connection_app, [("GET", "/api/v1/appeals", keys["city"])])[0].status_code == 200
+
+
+# The HTML pages and the streamed exports (docs/decisions.md 72): the pages' viewer dependency reads the signed-in
+# user in its own thread, and an export's rows are read in short transactions, each ended in the thread that read
+# it before its chunk goes to the client; otherwise a stream suspended between chunks keeps the one connection
+# while the other requests' threads wait for it.
+
+PAGE_REQUESTS = 45  # more than anyio's 40 threads
+
+
+@pytest.fixture
+def exportable(one_connection_app, city, keys, clock):  # type: ignore[no-untyped-def]
+    """Two appeals and two visits of 西溪街道, filed through the API (a visit needs a key bound to a user)."""
+    wang = city.exec(select(User).where(User.dingtalk_userid == "wangxm01")).one()
+    _, token = create_api_key(city, role="liaison", unit_code="330106012", name="wang", now=clock.now,
+                              user_id=wang.id)
+    with TestClient(one_connection_app, raise_server_exceptions=False) as client:
+        for day in ("2026-02-26", "2026-02-27"):
+            assert client.post("/api/v1/appeals", json=appeal_body(), headers=keys["xixi_admin"]).status_code == 201
+            visit = {"enterprise_uscc": XIXI_ENTERPRISE, "visited_on": day, "mode": "on_site",
+                     "summary": "了解企业新厂房投产进度。"}
+            response = client.post("/api/v1/visits", json=visit, headers={"Authorization": f"Bearer {token}"})
+            assert response.status_code == 201, response.text
+    return one_connection_app
+
+
+@pytest.mark.parametrize("path", ["/api/v1/visits/export.csv", "/api/v1/visits/export.xlsx",
+                                  "/api/v1/stats/export.csv?from=2026-01-01&unit=330106"])
+def test_concurrent_exports_share_one_connection(exportable, keys, path):
+    responses = _gather(exportable, [("GET", path, keys["xihu"])] * PAGE_REQUESTS)
+    assert [r.status_code for r in responses] == [200] * PAGE_REQUESTS, {r.text[:200] for r in responses}
+    assert all(len(r.content) > 500 for r in responses)  # the rows, not only a header
+    if ".csv" in path:
+        assert len({r.content for r in responses}) == 1
+    assert exportable.state.engine.pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("path", ["/m/", "/dashboard"])
+def test_concurrent_pages_share_one_connection(one_connection_app, city, keys, clock, path):
+    signed_in = pages.sign_in_api_key(city, keys["xihu"]["Authorization"].removeprefix("Bearer "), now=clock.now)
+    cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in.cookie_value}"}
+    responses = _gather(one_connection_app, [("GET", path, cookie)] * PAGE_REQUESTS)
+    assert [r.status_code for r in responses] == [200] * PAGE_REQUESTS, {r.text[:200] for r in responses}
+    assert "登录" not in responses[0].text.split("<title>")[1].split("</title>")[0]  # the page, not the sign-in
+    assert one_connection_app.state.engine.pool.checkedout() == 0
