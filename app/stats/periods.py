@@ -111,7 +111,9 @@ def resolve_period(start: str | None, end: str | None, *, now: datetime) -> Peri
     if start is not None:
         start_at = _as_start(start)  # type: ignore[arg-type]
     else:
-        start_at = local_midnight(date((end_at - timedelta(microseconds=1)).astimezone(SHANGHAI).year, 1, 1))
+        # 1 January of the year of the last instant; never before the calendar (`to=2000-01-01T00:00` ends in 1999).
+        first = date((end_at - timedelta(microseconds=1)).astimezone(SHANGHAI).year, 1, 1)
+        start_at = local_midnight(max(first, MIN_DATE))
     if start_at >= end_at:
         raise InvalidInput.field("query.from", "统计起始时间必须早于截止时间 (from must be before to)")
     if end_at - start_at > timedelta(days=MAX_SPAN_DAYS):

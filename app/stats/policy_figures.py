@@ -16,7 +16,7 @@ from sqlmodel import Session, col, func, select
 from app.auth.principal import Principal
 from app.errors import Forbidden
 from app.policies.models import PolicyDelivery
-from app.policies.rules import Outcome
+from app.enums import Outcome
 from app.policies.schemas import PolicyStats
 from app.stats.periods import Period, resolve_period
 from app.units import service as units

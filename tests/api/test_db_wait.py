@@ -105,14 +105,13 @@ def _zhuqi(database_url: str, wait: str, *args: str) -> subprocess.CompletedProc
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow  # real processes (CI's slow pass)
 @pytest.mark.parametrize("command", [["worker"], ["serve", "--port", "0"], ["migrate"]],
                          ids=["worker", "serve", "migrate"])
 def test_no_database_exits_1_with_one_line_after_the_limit(command):
     url = f"postgresql+psycopg://zhuqi:s3cret@127.0.0.1:{_closed_port()}/zhuqi"
-    started = time.monotonic()
-    result = _zhuqi(url, "2", *command)
+    result = _zhuqi(url, "2", *command)  # a hang is the subprocess timeout (60 s), not a timing assertion
     assert result.returncode == 1, result.stderr
-    assert time.monotonic() - started < 30
     assert "Traceback" not in result.stderr and "s3cret" not in result.stderr
     assert result.stderr.count("not reachable (attempt") >= 2  # it waited, saying so at every attempt
     last = result.stderr.strip().splitlines()[-1]

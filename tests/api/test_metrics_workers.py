@@ -50,7 +50,7 @@ def test_metrics_sum_both_workers_and_need_the_token(tmp_path: Path):
             assert server.poll() is None and time.monotonic() < deadline, "server did not start"
             time.sleep(0.3)
         time.sleep(1.0)  # the second worker too
-        before = _healthz_count(httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text)
+        before = _healthz_count(httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30).text)
 
         def hit(_: int) -> int:  # a new connection each time, so the kernel hands them to both workers
             return httpx.get(base + "/healthz", timeout=10).status_code
@@ -61,11 +61,11 @@ def test_metrics_sum_both_workers_and_need_the_token(tmp_path: Path):
         assert len(pids) >= 2 and "1" not in pids, pids  # both workers counted into the shared directory
 
         for _ in range(6):  # each scrape lands on either worker; every one sees the whole server
-            r = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+            r = httpx.get(base + "/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
             assert r.status_code == 200
             assert _healthz_count(r.text) == before + REQUESTS
         for headers in ({}, {"Authorization": "Bearer nope"}):
-            r = httpx.get(base + "/metrics", headers=headers)
+            r = httpx.get(base + "/metrics", headers=headers, timeout=30)
             assert r.status_code == 401 and r.json()["status"] == 401
     finally:
         server.terminate()

@@ -195,3 +195,9 @@ def test_every_string_field_of_every_api_body_refuses_nul_and_c0():
             if isinstance(value, str) and char in value:
                 accepting.append((name, repr(char)))
     assert accepting == []
+
+
+def test_a_period_ending_at_the_first_instant_of_the_calendar_is_empty_not_1999():
+    # Found by the property above: the default `from` (1 January of the last instant's year) was 1999-01-01.
+    with pytest.raises(InvalidInput):
+        periods.resolve_period(None, "2000-01-01T00:00:00+08:00", now=NOW)
