@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # Routes that wait on a vendor (WeChat/DingTalk sign-in, a channel's test send) have threads of their own.
     api_threads: int = Field(default=4, ge=1, le=200)
     vendor_threads: int = Field(default=16, ge=1, le=200)
+    # At start-up, freeze what is alive out of the cyclic GC's reach (app.main lifespan; issue 20: full collections
+    # paused a loaded process 160-215 ms). Off in the test suite, where every app's start-up would pay a collection.
+    gc_freeze: bool = True
 
     public_base_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1_048_576

@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="also serve the app from DIR (e.g. `git archive <rev> app migrations | tar -x -C DIR`) "
                              "as F0 in the intake rounds: a before/after in the same run")
     args = parser.parse_args(argv)
+    # The benchmarks call use cases in-process (seeding, filing appeals) as well as over HTTP: the domains'
+    # subscribers and field checks must be registered as at any entry point.
+    from app import wiring
+
+    wiring.install()
 
     only = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = only - {m[0] for m in MODULES}

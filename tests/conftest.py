@@ -143,7 +143,7 @@ def make_settings(database_url: str, attachments_dir: Path, **overrides: Any):  
 
     return Settings(database_url=database_url, env="test", secret_key="test-secret-key-" + "x" * 32,
                     attachments_dir=str(attachments_dir), allow_loopback_webhooks=True,
-                    public_base_url="https://zhuqi.example.gov.cn", **overrides)
+                    public_base_url="https://zhuqi.example.gov.cn", **{"gc_freeze": False, **overrides})
 
 
 @pytest.fixture

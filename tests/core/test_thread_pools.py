@@ -1,4 +1,4 @@
-"""Thread pools (issue 20, app.deps): route code runs on `api_threads` threads (few, so that they do not fight over
+"""Start-up tuning (issue 20, app.deps and app.main): route code runs on `api_threads` threads (few, so that they do not fight over
 the GIL at every database round trip), and a route that waits on a vendor runs on threads of its own — with ONE
 database thread, a WeChat sign-in stuck at a slow vendor must not stop anyone else's request."""
 
@@ -71,3 +71,15 @@ def test_a_hanging_vendor_does_not_take_the_database_threads(one_thread_app, key
     reads, signed_in = asyncio.run(_serve(one_thread_app, scenario))
     assert reads == [200] * 5
     assert signed_in == 200
+
+
+def test_the_lifespan_freezes_the_start_up_heap_and_lets_it_go_at_shutdown(db, settings, clock):
+    import gc
+
+    app = create_app(settings.model_copy(update={"gc_freeze": True}), engine=db, clock=clock)
+
+    async def scenario(client: httpx.AsyncClient) -> int:
+        return gc.get_freeze_count()
+
+    assert asyncio.run(_serve(app, scenario)) > 10_000  # modules, routes, mappers: the start-up heap
+    assert gc.get_freeze_count() == 0
