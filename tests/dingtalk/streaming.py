@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import sqlalchemy as sa
+
 from tests.fakes.dingtalk_stream_gateway import FakeStreamGateway
 
 
@@ -11,3 +18,34 @@ async def a_stranger_asks_for_help(gateway: FakeStreamGateway, msg_id: str, *, t
                "senderNick": "访客", "conversationType": "2", "conversationId": "cidX=="}
     answer = gateway.response_of(await gateway.wait_ack(await gateway.push_robot_message(message), timeout=timeout))
     assert answer["msgtype"] == "markdown" and "未登记" in answer["markdown"]["text"], answer
+
+
+def run_against_gateway(scenario: Callable[[FakeStreamGateway], Awaitable[None]], *, timeout: float,
+                        log: Path) -> None:
+    """`scenario` against a fresh fake gateway, bounded by `timeout`; on failure the tail of the process's log."""
+
+    async def go() -> None:
+        async with FakeStreamGateway() as gateway:
+            await asyncio.wait_for(scenario(gateway), timeout)
+
+    try:
+        asyncio.run(go())
+    except BaseException:
+        print(log.read_text(errors="replace")[-4000:])
+        raise
+
+
+def stream_state(database_url: str) -> str | None:
+    """What the Stream holder last wrote in `dingtalk_stream_state` (what /readyz reads)."""
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT state FROM dingtalk_stream_state")).scalar()
+    finally:
+        engine.dispose()
+
+
+def kill_if_running(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(10)
