@@ -6,9 +6,11 @@ import asyncio
 import subprocess
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
+from app.dingtalk.stream import StreamRunner
 from tests.fakes.dingtalk_stream_gateway import FakeStreamGateway
 
 
@@ -21,7 +23,7 @@ async def a_stranger_asks_for_help(gateway: FakeStreamGateway, msg_id: str, *, t
 
 
 def run_against_gateway(scenario: Callable[[FakeStreamGateway], Awaitable[None]], *, timeout: float,
-                        log: Path) -> None:
+                        log: Path | None = None) -> None:
     """`scenario` against a fresh fake gateway, bounded by `timeout`; on failure the tail of the process's log."""
 
     async def go() -> None:
@@ -31,8 +33,26 @@ def run_against_gateway(scenario: Callable[[FakeStreamGateway], Awaitable[None]]
     try:
         asyncio.run(go())
     except BaseException:
-        print(log.read_text(errors="replace")[-4000:])
+        if log is not None:
+            print(log.read_text(errors="replace")[-4000:])
         raise
+
+
+def run_with_stream_client(engine: Any, settings: Any, clock: Any,
+                           scenario: Callable[[FakeStreamGateway, StreamRunner], Awaitable[None]], *,
+                           timeout: float = 60, **runner_options: Any) -> None:
+    """`scenario(gateway, runner)` once our Stream client (app.dingtalk.stream) is connected to a fresh fake
+    gateway, in this process; the client is stopped afterwards, whatever happened."""
+
+    async def connected(gateway: FakeStreamGateway) -> None:
+        runner = StreamRunner(engine, settings, clock=clock, open_url=gateway.open_url, **runner_options).start()
+        try:
+            await gateway.wait_connected()
+            await scenario(gateway, runner)
+        finally:
+            await asyncio.to_thread(runner.stop)
+
+    run_against_gateway(connected, timeout=timeout)
 
 
 def stream_state(database_url: str) -> str | None:
