@@ -18,7 +18,7 @@ from app.appeals.models import Appeal, AppealEvent
 from app.db import session_for
 from app.dingtalk import handlers
 from app.dingtalk.stream import StreamRunner
-from tests.dingtalk.streaming import run_with_stream_client
+from tests.dingtalk.streaming import run_against_gateway, run_with_stream_client
 from tests.fakes.dingtalk_stream_gateway import FakeStreamGateway
 from tests.helpers import appeal_body
 
@@ -107,3 +107,32 @@ def test_the_stream_client_answers_robot_messages_and_card_clicks_through_the_sa
     assert count(db, select(func.count()).select_from(AppealEvent).where(AppealEvent.type == "signed")) == 2
     assert count(db, select(func.count()).select_from(Appeal).where(Appeal.status == "in_progress")) == 2
     assert len([r for r in replies if r[0] == WEBHOOK]) == 2  # the redelivery was answered from the store
+
+
+def test_readyz_reports_a_refused_connection_and_a_silent_holder(client, clock, db, settings):
+    """/readyz `checks.dingtalk_stream` from the holder's heartbeat row: DingTalk refusing our credentials reads
+    `disconnected` with the reason; a holder that stopped writing reads `stale` three heartbeats (+5 s) later."""
+    refused = settings.model_copy(update={"dingtalk_app_secret": SecretStr("not-the-secret")})
+
+    def stream_check() -> dict[str, Any]:
+        return client.get("/readyz").json()["checks"]["dingtalk_stream"]
+
+    assert stream_check() == {"status": "not_started"}
+
+    async def scenario(gateway: FakeStreamGateway) -> None:
+        runner = StreamRunner(db, refused, clock=clock, open_url=gateway.open_url).start()
+        try:
+            check: dict[str, Any] = {}
+            deadline = time.monotonic() + 15
+            while not check.get("last_error") and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+                check = await asyncio.to_thread(stream_check)
+            assert check["status"] == "disconnected" and "open connection failed" in check["last_error"], check
+            assert gateway.connections == [] and check["connects"] == 0
+        finally:
+            await asyncio.to_thread(runner.stop)
+
+    run_against_gateway(scenario, timeout=30)
+    assert stream_check()["status"] == "stopped"
+    clock.advance(seconds=3 * settings.dingtalk_stream_heartbeat_seconds + 6)
+    assert stream_check()["status"] == "stale"
