@@ -31,7 +31,8 @@ def _recomputed(session, period) -> str:  # type: ignore[no-untyped-def]
                 if p.started_at < period.end and (p.ended_at is None or p.ended_at > period.start)]
     visits = [v for v in session.exec(select(Visit)).all() if period.first_day <= v.visited_on <= period.last_day]
     appeals = [a for a in session.exec(select(Appeal)).all() if period.start <= a.created_at < period.end]
-    served = {p.enterprise_id for p in pairings} | {v.enterprise_id for v in visits} | {a.enterprise_id for a in appeals}
+    served = ({p.enterprise_id for p in pairings} | {v.enterprise_id for v in visits}
+              | {a.enterprise_id for a in appeals})
     resolved = sum(a.resolved_at is not None for a in appeals)
     session.commit()  # end the read: SQLite's statistics refresh needs the write lock
     return (f"共选派干部{len({p.user_id for p in pairings})}名，服务企业{len(served)}家，累计走访企业{len(visits)}家次，"
