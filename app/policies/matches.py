@@ -1,14 +1,15 @@
 """Where matching runs (DESIGN §12, §10: one policy over 20k enterprises ≤ 200 ms).
 
 1. Once per policy: the policy-level rules (withdrawn, validity: `matching.policy_problems_now`).
-2. In the database: scope (the street under the scope's unit path, within the caller's reach), `scale IN`,
-   `key_level IN`, the employee range (`matching.sql_prefilter`), and on PostgreSQL the tags (`jsonb ?|`, `?&`),
-   returning eight narrow columns as plain tuples (no ORM objects, tags as their JSON text).
+2. In the database: scope (the enterprise joined to its street by primary key, the street's path under the scope's
+   unit path, within the caller's reach), `scale IN`, `key_level IN`, the employee range (`matching.sql_prefilter`),
+   and on PostgreSQL the tags (`jsonb ?|`, `?&`), returning eight narrow columns as plain rows (no ORM objects, tags
+   as their JSON text) — three for a universal policy, which has nothing left to decide.
 3. In Python, per row, a pre-check of what SQL left undecided (tags any/all, industry prefix) memoised per distinct
    tag set and industry code — a city has a few hundred of each — so a rejected row costs two dict lookups.
 4. The pure matcher on the survivors (`Matcher` over the per-enterprise rules): it confirms the match, so
    `matching.match` stays the one authority and steps 2–3 only ever narrow, and it writes the Chinese reasons.
-   A universal policy has nothing left to decide and one reason for all.
+   A universal policy has one reason for all, shared by its rows (not copied 20k times).
 Measured in bench/bench_policies.py (bench/RESULTS.md).
 """
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -54,9 +55,14 @@ def narrowest_path(scope_path: str, reach_path: str | None) -> str | None:
     return scope_path if scope_path.startswith(reach_path) else None
 
 
-def _query(prefilter: matching.SqlPrefilter, street_ids: list[int], target: matching.PolicyTarget | None,
+def _query(prefilter: matching.SqlPrefilter, path: str, target: matching.PolicyTarget | None,
            postgres: bool) -> Any:
-    query = sa.select(*_COLUMNS).where(_E.street_unit_id.in_(street_ids))
+    """The enterprises under `path` (joined to their street by primary key: a scan of the enterprise table beats
+    20k index look-ups by street when the scope is a city or district) that pass the cheap filters. Only the
+    columns the decision needs: a universal policy reads three."""
+    columns = _COLUMNS if target is not None else _COLUMNS[:3]
+    query = (sa.select(*columns).select_from(Enterprise.__table__)  # type: ignore[attr-defined]
+             .join(Unit.__table__, _U.id == _E.street_unit_id).where(_U.path.startswith(path)))  # type: ignore[attr-defined]
     if postgres and target is not None:
         # Exact string membership, as the tags rules test it: a narrowing that cannot drop a match.
         tags = sa.cast(_E.tags, postgresql.JSONB)
@@ -105,8 +111,10 @@ class _Decider:
 
     def decide(self, rows: Iterable[Any]) -> Iterator[tuple[Candidate, list[str]]]:
         if self.constant is not None:
+            # Rows of (id, street_unit_id, liaison_user_id) already have Candidate's shape and names; the one
+            # reason list is shared (20k copies of it cost the collector more than the query).
             for row in rows:
-                yield Candidate(row[0], row[1], row[2]), list(self.constant)
+                yield cast(Candidate, row), self.constant
             return
         for eid, street_id, liaison_id, raw_tags, industry, scale, key_level, n in rows:
             tags, tags_ok = self._tags(raw_tags)
@@ -129,9 +137,9 @@ def _prepared(session: Session, policy: Policy, today: date, reach_path: str | N
         return None
     areas = {uid: frozenset(p.strip("/").split("/"))
              for uid, p in session.execute(sa.select(_U.id, _U.path).where(_U.path.startswith(path))).all()}
-    target = spec.target if spec.kind == matching.PolicyKind.targeted else None
-    query = _query(matching.sql_prefilter(spec), list(areas), target, is_postgres(session))
-    return query, _Decider(spec, today, areas)
+    decider = _Decider(spec, today, areas)
+    target = None if decider.constant is not None else spec.target
+    return _query(matching.sql_prefilter(spec), path, target, is_postgres(session)), decider
 
 
 def all_matches(session: Session, policy: Policy, *, today: date, reach_path: str | None = None) -> list[
