@@ -3,7 +3,7 @@
 1. Once per policy: the policy-level rules (withdrawn, validity: `matching.policy_problems_now`).
 2. In the database: scope (the enterprise joined to its street by primary key, the street's path under the scope's
    unit path, within the caller's reach), `scale IN`, `key_level IN`, the employee range (`matching.sql_prefilter`),
-   and on PostgreSQL the tags (`jsonb ?|`, `?&`), returning eight narrow columns as plain rows (no ORM objects, tags
+   and the tags (`jsonb ?|`, `?&` on PostgreSQL; `json_each` on SQLite), returning eight narrow columns as plain rows (no ORM objects, tags
    as their JSON text) — three for a universal policy, which has nothing left to decide.
 3. In Python, per row, a pre-check of what SQL left undecided (tags any/all, industry prefix) memoised per distinct
    tag set and industry code — a city has a few hundred of each — so a rejected row costs two dict lookups.
@@ -63,13 +63,8 @@ def _query(prefilter: matching.SqlPrefilter, path: str, target: matching.PolicyT
     columns = _COLUMNS if target is not None else _COLUMNS[:3]
     query = (sa.select(*columns).select_from(Enterprise.__table__)  # type: ignore[attr-defined]
              .join(Unit.__table__, _U.id == _E.street_unit_id).where(_U.path.startswith(path)))  # type: ignore[attr-defined]
-    if postgres and target is not None:
-        # Exact string membership, as the tags rules test it: a narrowing that cannot drop a match.
-        tags = sa.cast(_E.tags, postgresql.JSONB)
-        if target.tags_any:
-            query = query.where(tags.has_any(sa.cast(list(target.tags_any), postgresql.ARRAY(sa.Text))))
-        if target.tags_all:
-            query = query.where(tags.has_all(sa.cast(list(target.tags_all), postgresql.ARRAY(sa.Text))))
+    if target is not None:
+        query = query.where(*_tag_clauses(target, postgres))
     if prefilter.scales:
         query = query.where(_E.scale.in_(prefilter.scales))
     if prefilter.key_levels:
@@ -79,6 +74,22 @@ def _query(prefilter: matching.SqlPrefilter, path: str, target: matching.PolicyT
     if prefilter.max_employees is not None:
         query = query.where(_E.employees <= prefilter.max_employees)
     return query
+
+
+def _tag_clauses(target: matching.PolicyTarget, postgres: bool) -> list[Any]:
+    """The tags rules as SQL, by exact string membership as the rules test it: a narrowing that cannot drop a match
+    (`jsonb ?|` / `?&` on PostgreSQL, `json_each` on SQLite — a city-wide 专精特新 policy then hands Python 1.4k rows of
+    20k instead of all of them)."""
+    if postgres:
+        tags = sa.cast(_E.tags, postgresql.JSONB)
+        return ([tags.has_any(sa.cast(list(target.tags_any), postgresql.ARRAY(sa.Text)))] if target.tags_any else []) + (
+            [tags.has_all(sa.cast(list(target.tags_all), postgresql.ARRAY(sa.Text)))] if target.tags_all else [])
+
+    def holds(tags: Iterable[str]) -> Any:
+        each = sa.func.json_each(_E.tags).table_valued("value")
+        return sa.exists().select_from(each).where(each.c.value.in_(list(tags)))
+
+    return ([holds(target.tags_any)] if target.tags_any else []) + [holds([tag]) for tag in target.tags_all]
 
 
 class _Decider:
