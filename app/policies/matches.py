@@ -1,14 +1,15 @@
 """Where matching runs (DESIGN §12, §10: one policy over 20k enterprises ≤ 200 ms).
 
 1. Once per policy: the policy-level rules (withdrawn, validity: `matching.policy_problems_now`).
-2. In the database: scope (the enterprise joined to its street by primary key, the street's path under the scope's
-   unit path, within the caller's reach), `scale IN`, `key_level IN`, the employee range (`matching.sql_prefilter`),
+2. In the database: scope (the street among the units under the scope's unit path, within the caller's reach; no
+   condition at all when that is the whole tree, e.g. a city's policy read by a city admin), `scale IN`, `key_level IN`, the employee range (`matching.sql_prefilter`),
    and the tags (`jsonb ?|`, `?&` on PostgreSQL; `json_each` on SQLite), returning eight narrow columns as plain rows (no ORM objects, tags
    as their JSON text) — three for a universal policy, which has nothing left to decide.
 3. In Python, per row, a pre-check of what SQL left undecided (tags any/all, industry prefix) memoised per distinct
    tag set and industry code — a city has a few hundred of each — so a rejected row costs two dict lookups.
-4. The pure matcher on the survivors (`Matcher` over the per-enterprise rules): it confirms the match, so
-   `matching.match` stays the one authority and steps 2–3 only ever narrow, and it writes the Chinese reasons.
+4. The pure matcher on the survivors (`Matcher` over the per-enterprise rules), once per distinct combination of the
+   columns its rules read: it confirms the match, so `matching.match` stays the one authority and steps 2–3 only
+   ever narrow, and it writes the Chinese reasons (shared by the rows of one combination).
    A universal policy has one reason for all, shared by its rows (not copied 20k times).
 Measured in bench/bench_policies.py (bench/RESULTS.md).
 """
@@ -16,7 +17,8 @@ Measured in bench/bench_policies.py (bench/RESULTS.md).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from typing import Any, NamedTuple, cast
 
@@ -45,6 +47,7 @@ _E = Enterprise.__table__.c  # type: ignore[attr-defined]
 _U = Unit.__table__.c  # type: ignore[attr-defined]
 _COLUMNS = (_E.id, _E.street_unit_id, _E.liaison_user_id, sa.cast(_E.tags, sa.Text), _E.industry, _E.scale,
             _E.key_level, _E.employees)
+_ROW = ("id", "street_unit_id", "liaison_user_id", "tags", "industry", "scale", "key_level", "employees")  # _COLUMNS
 _PER_ENTERPRISE = ("universal", "tags_any", "tags_all", "industries", "scales", "key_levels", "employees")
 
 
@@ -55,14 +58,14 @@ def narrowest_path(scope_path: str, reach_path: str | None) -> str | None:
     return scope_path if scope_path.startswith(reach_path) else None
 
 
-def _query(prefilter: matching.SqlPrefilter, path: str, target: matching.PolicyTarget | None,
+def _query(prefilter: matching.SqlPrefilter, street_ids: list[int] | None, target: matching.PolicyTarget | None,
            postgres: bool) -> Any:
-    """The enterprises under `path` (joined to their street by primary key: a scan of the enterprise table beats
-    20k index look-ups by street when the scope is a city or district) that pass the cheap filters. Only the
-    columns the decision needs: a universal policy reads three."""
-    columns = _COLUMNS if target is not None else _COLUMNS[:3]
-    query = (sa.select(*columns).select_from(Enterprise.__table__)  # type: ignore[attr-defined]
-             .join(Unit.__table__, _U.id == _E.street_unit_id).where(_U.path.startswith(path)))  # type: ignore[attr-defined]
+    """The enterprises of these streets (None: every enterprise — the scope is the whole tree, and a plain scan beats
+    20k index look-ups by street) that pass the cheap filters. Only the columns the decision needs: a universal
+    policy reads three."""
+    query = sa.select(*(_COLUMNS if target is not None else _COLUMNS[:3]))
+    if street_ids is not None:
+        query = query.where(_E.street_unit_id.in_(street_ids))
     if target is not None:
         query = query.where(*_tag_clauses(target, postgres))
     if prefilter.scales:
@@ -104,6 +107,13 @@ class _Decider:
         self.industry_ok: dict[str | None, bool] = {}
         self.constant = None if any(r.name != "universal" for r in self.full.rules) else \
             self.full(matching.EnterpriseFacts(frozenset()))[1]
+        # The verdict and reasons depend only on the facts the policy's rules read (tags, and the `fact` of each
+        # rule), so they are computed once per distinct combination of those columns: a 规上企业 policy reads only
+        # the tags, and its 2k matches share a dozen verdicts.
+        reads = {"tags"} if self.tags_any or self.tags_all else set()
+        reads |= {rule.fact for rule in self.full.rules if rule.fact is not None}
+        self.key: Callable[[Any], Any] = operator.itemgetter(*sorted(_ROW.index(name) for name in reads)) if reads else lambda row: None
+        self.verdicts: dict[Any, tuple[bool, list[str]]] = {}
 
     def _tags(self, raw: Any) -> tuple[frozenset[str], bool]:
         found = self.tags_ok.get(raw)
@@ -127,15 +137,19 @@ class _Decider:
             for row in rows:
                 yield cast(Candidate, row), self.constant
             return
-        for eid, street_id, liaison_id, raw_tags, industry, scale, key_level, n in rows:
+        for row in rows:
+            eid, street_id, liaison_id, raw_tags, industry, scale, key_level, n = row
             tags, tags_ok = self._tags(raw_tags)
             if not tags_ok or not self._industry(industry):
                 continue
-            matched, reasons = self.full(matching.EnterpriseFacts(
-                area_codes=self.areas[street_id], tags=tags, industry=industry, scale=scale, key_level=key_level,
-                employees=n))
-            if matched:
-                yield Candidate(eid, street_id, liaison_id), reasons
+            key = self.key(row)
+            verdict = self.verdicts.get(key)
+            if verdict is None:
+                verdict = self.verdicts[key] = self.full(matching.EnterpriseFacts(
+                    area_codes=self.areas[street_id], tags=tags, industry=industry, scale=scale, key_level=key_level,
+                    employees=n))
+            if verdict[0]:
+                yield Candidate(eid, street_id, liaison_id), verdict[1]
 
 
 def _prepared(session: Session, policy: Policy, today: date, reach_path: str | None) -> tuple[Any, _Decider] | None:
@@ -148,9 +162,11 @@ def _prepared(session: Session, policy: Policy, today: date, reach_path: str | N
         return None
     areas = {uid: frozenset(p.strip("/").split("/"))
              for uid, p in session.execute(sa.select(_U.id, _U.path).where(_U.path.startswith(path))).all()}
+    whole_tree = session.execute(sa.select(_U.path).where(_U.parent_id.is_(None))).scalars().all() == [path]
     decider = _Decider(spec, today, areas)
     target = None if decider.constant is not None else spec.target
-    return _query(matching.sql_prefilter(spec), path, target, is_postgres(session)), decider
+    query = _query(matching.sql_prefilter(spec), None if whole_tree else list(areas), target, is_postgres(session))
+    return query, decider
 
 
 def all_matches(session: Session, policy: Policy, *, today: date, reach_path: str | None = None) -> list[
