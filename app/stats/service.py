@@ -286,6 +286,8 @@ def export_csv(session: Session, plan: ExportPlan, *, batch_size: int = 1000) ->
             break
         yield header + export.lines(rows, unit_names=unit_names, workdays=index, first_day=first, now=plan.now)
         header = ""
+        if len(rows) < batch_size:  # the last batch: no read after the response started, for most exports none
+            return
         after_id = rows[-1][0]
     if header:
         yield header
