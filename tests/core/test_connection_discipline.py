@@ -2,7 +2,7 @@
 connection: more concurrent requests than the thread pool has threads all get their answer (a request holds the
 connection only while a thread runs its code) — API reads, the HTML pages and the streamed exports alike —, an
 invented key needs no connection at all, and an exhausted pool answers 503 problem+json with Retry-After at once
-instead of a 500 after 30 s."""
+instead of a 500 after 30 s — a streamed export too, when its first page meets it (app.core.streaming)."""
 
 from __future__ import annotations
 
