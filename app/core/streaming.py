@@ -11,6 +11,7 @@ fail; by then the client has a file it can see is cut short, and the failure is 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from typing import TypeVar
 
 from sqlalchemy.engine import Engine
@@ -19,7 +20,6 @@ from sqlmodel import Session
 from app.db import release, session_for
 
 T = TypeVar("T")
-_END = object()
 
 
 def first_page_read(engine: Engine, chunks_of: Callable[[Session], Iterable[T]]) -> Iterator[T]:
@@ -30,7 +30,7 @@ def first_page_read(engine: Engine, chunks_of: Callable[[Session], Iterable[T]])
     session = session_for(engine)
     try:
         chunks = iter(chunks_of(session))
-        first = next(chunks, _END)
+        first = list(islice(chunks, 1))
         release(session)  # the connection goes back before the response starts, whatever `chunks_of` did
     except BaseException:
         session.close()
@@ -38,8 +38,7 @@ def first_page_read(engine: Engine, chunks_of: Callable[[Session], Iterable[T]])
     return _then_the_rest(session, first, chunks)
 
 
-def _then_the_rest(session: Session, first: object, chunks: Iterator[T]) -> Iterator[T]:
+def _then_the_rest(session: Session, first: list[T], chunks: Iterator[T]) -> Iterator[T]:
     with session:
-        if first is not _END:
-            yield first  # type: ignore[misc]
+        yield from first
         yield from chunks
