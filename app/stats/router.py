@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from app.auth.deps import StaffDep
-from app.db import session_for
+from app.core.streaming import first_page_read
 from app.deps import NowDep, SessionDep
 from app.errors import problem_responses
 from app.policies.schemas import PolicyStats
@@ -62,14 +62,9 @@ def export_csv(request: Request, session: SessionDep, principal: StaffDep, now: 
                to: ToQuery = None, unit: UnitQuery = None) -> StreamingResponse:
     """导出诉求明细 CSV（Excel 可直接打开）：时间节点、是否按时、评价等办理结果；不含联系人手机号。流式输出。"""
     plan = service.plan_export(session, principal, unit_code=unit, start=from_, end=to, now=now)
-    engine = request.app.state.engine
-
-    def chunks():  # type: ignore[no-untyped-def]
-        with session_for(engine) as stream_session:
-            yield from (chunk.encode("utf-8") for chunk in service.export_csv(stream_session, plan))
-
+    chunks = first_page_read(request.app.state.engine, lambda stream: service.export_csv(stream, plan))
     disposition = f"attachment; filename=\"{plan.filename}\"; filename*=UTF-8''{quote(plan.filename)}"
-    return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8",
+    return StreamingResponse((chunk.encode("utf-8") for chunk in chunks), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": disposition})
 
 

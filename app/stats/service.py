@@ -269,13 +269,14 @@ def plan_export(
 
 def export_csv(session: Session, plan: ExportPlan, *, batch_size: int = 1000) -> Iterator[str]:
     """UTF-8 text chunks of the CSV (BOM first), one appeal per row, oldest first; keyset batches, each its own
-    short read transaction, so a long export never holds a lock."""
+    short read transaction, so a long export never holds a lock. The header travels with the first batch, so the
+    first chunk exists only once that batch was read (app.core.streaming)."""
     unit_names = {u.id: u.name for u in session.exec(select(Unit)).all()}
     first = plan.period.first_day
     index = workday_index(sla_service.load_calendar(session), first,
                           max(plan.period.last_day, plan.now.astimezone(SHANGHAI).date()))
     end_read(session)
-    yield export.header()
+    header = export.header()
     columns = [getattr(Appeal, name) for name in export.APPEAL_COLUMNS]
     after_id = 0
     while True:
@@ -289,6 +290,11 @@ def export_csv(session: Session, plan: ExportPlan, *, batch_size: int = 1000) ->
         rows = session.exec(statement).all()
         end_read(session)
         if not rows:
+            break
+        yield header + export.lines(rows, unit_names=unit_names, workdays=index, first_day=first, now=plan.now)
+        header = ""
+        if len(rows) < batch_size:  # the last batch: no read after the response started, for most exports none
             return
-        yield export.lines(rows, unit_names=unit_names, workdays=index, first_day=first, now=plan.now)
         after_id = rows[-1][0]
+    if header:
+        yield header

@@ -66,15 +66,18 @@ def row(visit: Visit, found: Lookups, *, full_contact: Callable[[int], bool]) ->
 
 
 def csv_chunks(rows: Iterable[Sequence[Sequence[str | int]]]) -> Iterable[str]:
-    """UTF-8 CSV text (BOM first: Excel otherwise reads Chinese as GBK), one chunk per page of rows."""
+    """UTF-8 CSV text (BOM first: Excel otherwise reads Chinese as GBK), one chunk per page of rows. The header
+    travels with the first page, so the first chunk exists only once that page was read (app.core.streaming)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    buffer.write(BOM)
     writer.writerow(HEADERS)
-    yield BOM + buffer.getvalue()
     for page in rows:
+        writer.writerows(page)
+        yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(page)
+    if buffer.tell():  # no rows: the header alone
         yield buffer.getvalue()
 
 

@@ -13,8 +13,8 @@ from app.auth.deps import PrincipalDep, StaffDep
 from app.auth.principal import Principal
 from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
 from app.core.http import created
+from app.core.streaming import first_page_read
 from app.core.validation import IdempotencyKey, IdPath, QueryDate
-from app.db import session_for
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enterprises.service import sees_full_contact
 from app.errors import InvalidInput, problem_responses
@@ -113,15 +113,10 @@ def export_csv(request: Request, session: SessionDep, principal: StaffDep, now: 
     """导出走访台账 CSV（Excel 可直接打开），筛选条件同列表；不含企业联系人及手机号。"""
     filters = _filters(unit, enterprise, liaison, from_, to)
     service.check_filters(session, principal, filters)
-    engine = request.app.state.engine
-
-    def chunks():  # type: ignore[no-untyped-def]
-        with session_for(engine) as stream_session:
-            rows = _export_rows(stream_session, principal, filters)
-            yield from (chunk.encode("utf-8") for chunk in export.csv_chunks(rows))
-
+    chunks = first_page_read(request.app.state.engine,
+                             lambda stream: export.csv_chunks(_export_rows(stream, principal, filters)))
     name = f"走访台账-{service.today_in_shanghai(now).isoformat()}.csv"
-    return StreamingResponse(chunks(), media_type="text/csv; charset=utf-8",
+    return StreamingResponse((chunk.encode("utf-8") for chunk in chunks), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": _disposition(name)})
 
 

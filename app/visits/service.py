@@ -248,9 +248,12 @@ def export_pages(session: Session, principal: Principal, filters: VisitFilters) 
     after: tuple[date, int] | None = None
     sent = 0
     while sent < EXPORT_MAX_ROWS:
-        page = list_visits(session, principal, filters, after=after, limit=min(EXPORT_PAGE, EXPORT_MAX_ROWS - sent))
+        limit = min(EXPORT_PAGE, EXPORT_MAX_ROWS - sent)
+        page = list_visits(session, principal, filters, after=after, limit=limit)
         if not page:
             return
         yield page, views.Lookups(session, page)
+        if len(page) < limit:  # the last page: a streamed export then reads nothing after its response started
+            return
         sent += len(page)
         after = (page[-1].visited_on, page[-1].id)  # type: ignore[assignment]

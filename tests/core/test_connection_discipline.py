@@ -2,7 +2,7 @@
 connection: more concurrent requests than the thread pool has threads all get their answer (a request holds the
 connection only while a thread runs its code) — API reads, the HTML pages and the streamed exports alike —, an
 invented key needs no connection at all, and an exhausted pool answers 503 problem+json with Retry-After at once
-instead of a 500 after 30 s."""
+instead of a 500 after 30 s — a streamed export too, when its first page meets it (app.core.streaming)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,16 @@ import secrets
 
 import httpx
 import pytest
+from fastapi.responses import StreamingResponse
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlalchemy import event
+from sqlmodel import Session, select
 
 from app.auth.models import User
 from app.auth.service import create_api_key
 from app.db import make_engine
+from app.deps import is_request_session
 from app.main import create_app
 from app.pages import service as pages
 from app.pages.web import SESSION_COOKIE
@@ -115,3 +119,66 @@ def test_concurrent_pages_share_one_connection(one_connection_app, city, keys, c
     assert [r.status_code for r in responses] == [200] * PAGE_REQUESTS, {r.text[:200] for r in responses}
     assert "登录" not in responses[0].text.split("<title>")[1].split("</title>")[0]  # the page, not the sign-in
     assert one_connection_app.state.engine.pool.checkedout() == 0
+
+
+# A streamed export whose first page meets an exhausted pool: the route reads that page in its own thread before
+# the response starts, so the answer is a whole 503 problem+json with Retry-After (as for any other route), never
+# a 200 whose body stops after the header. Every StreamingResponse route of the app must be listed here.
+
+STREAMED = ["/api/v1/visits/export.csv", "/api/v1/stats/export.csv?from=2026-01-01&unit=330106"]
+EXPORTS = [*STREAMED, "/api/v1/visits/export.xlsx"]
+
+
+def test_every_streamed_route_is_tested_against_an_exhausted_pool(app):
+    routes = [context.original_route for context in iter_route_contexts(app.routes)]
+    streamed = {route.path for route in routes if isinstance(route, APIRoute) and (
+        route.response_class is StreamingResponse or "StreamingResponse" in str(route.endpoint.__annotations__))}
+    assert streamed == {path.split("?")[0] for path in STREAMED}
+
+
+@pytest.fixture
+def taken_at_stream_start(exportable):  # type: ignore[no-untyped-def]
+    """Arms a hand-over: the first statement of a session other than the request's own (the export's stream
+    session, after the route's checks have given the connection back) finds the only connection taken."""
+    engine, held, armed = exportable.state.engine, [], [True]
+
+    def take(state) -> None:  # type: ignore[no-untyped-def]
+        if armed and not is_request_session(state.session):
+            armed.clear()  # once
+            held.append(engine.connect())
+
+    event.listen(Session, "do_orm_execute", take)
+    yield held
+    event.remove(Session, "do_orm_execute", take)
+    for connection in held:
+        connection.close()
+
+
+def _assert_overloaded(response: httpx.Response) -> None:
+    assert response.status_code == 503, (response.status_code, response.content[:200])
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "Content-Disposition" not in response.headers
+    assert response.json()["code"] == "overloaded"  # a whole JSON body: nothing of the file was sent
+
+
+@pytest.mark.parametrize("one_connection_app", [0.3], indirect=True)
+@pytest.mark.parametrize("path", STREAMED)
+def test_a_streamed_export_whose_first_page_meets_an_exhausted_pool_answers_503(taken_at_stream_start, exportable,
+                                                                                keys, path):
+    _gather(exportable, [("GET", "/api/v1/appeals", keys["xihu"])])  # the key is read once (the request's session)
+    _assert_overloaded(_gather(exportable, [("GET", path, keys["xihu"])])[0])
+    assert len(taken_at_stream_start) == 1  # the hold happened at the stream's first page
+    taken_at_stream_start[0].close()
+    again = _gather(exportable, [("GET", path, keys["xihu"])])[0]
+    assert again.status_code == 200 and len(again.content) > 500
+    assert exportable.state.engine.pool.checkedout() == 0
+
+
+@pytest.mark.parametrize("one_connection_app", [0.3], indirect=True)
+@pytest.mark.parametrize("path", EXPORTS)
+def test_an_export_meeting_a_pool_held_throughout_answers_503(exportable, keys, path):
+    _gather(exportable, [("GET", "/api/v1/appeals", keys["xihu"])])
+    with exportable.state.engine.connect():
+        _assert_overloaded(_gather(exportable, [("GET", path, keys["xihu"])])[0])
+    assert exportable.state.engine.pool.checkedout() == 0

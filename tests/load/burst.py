@@ -35,6 +35,7 @@ class Reply:
     status: int
     headers: dict[str, str]
     body: bytes
+    call: int = -1  # the index of the call it answers
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -105,15 +106,16 @@ async def _burst(host: str, port: int, calls: list[Call], connections: int, time
     timeouts = 0
     start = loop.time()
 
-    async def one(stream: tuple[asyncio.StreamReader, asyncio.StreamWriter], mine: list[bytes]) -> None:
+    async def one(stream: tuple[asyncio.StreamReader, asyncio.StreamWriter], first: int) -> None:
         nonlocal timeouts
         reader, writer = stream
         try:
-            for payload in mine:
+            for index in range(first, first + rounds):
                 sent = loop.time()
-                writer.write(payload)
+                writer.write(payloads[index])
                 reply = await asyncio.wait_for(_read(reader), timeout)
                 latencies.append((loop.time() - sent) * 1000)
+                reply.call = index
                 replies.append(reply)
         except TimeoutError:
             timeouts += 1
@@ -122,7 +124,7 @@ async def _burst(host: str, port: int, calls: list[Call], connections: int, time
         finally:
             writer.close()
 
-    await asyncio.gather(*(one(stream, payloads[i * rounds:(i + 1) * rounds]) for i, stream in enumerate(streams)))
+    await asyncio.gather(*(one(stream, i * rounds) for i, stream in enumerate(streams)))
     return Burst(connections, replies, latencies, timeouts, errors, loop.time() - start)
 
 

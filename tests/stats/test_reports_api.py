@@ -86,8 +86,11 @@ class TestExport:
         principal = authenticate_api_key(city, keys["city"]["Authorization"].split()[1])
         plan = service.plan_export(city, principal, unit_code=None, start="2026-11-01", end=None, now=NOW)
         chunks = list(service.export_csv(city, plan, batch_size=4))
-        assert len(chunks) == 1 + 3  # header, then 12 appeals in batches of 4
-        assert sum(chunk.count("\n") for chunk in chunks) == 13
+        assert len(chunks) == 3  # 12 appeals in batches of 4, the header with the first (read before streaming)
+        assert [chunk.count("\n") for chunk in chunks] == [1 + 4, 4, 4]
+        assert chunks[0].startswith("\ufeff诉求编号,")
+        empty = service.plan_export(city, principal, unit_code=None, start="2020-01-01", end="2020-01-31", now=NOW)
+        assert list(service.export_csv(city, empty)) == [chunks[0].splitlines(keepends=True)[0]]  # the header
 
 
 class TestBulletin:
