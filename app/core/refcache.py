@@ -8,6 +8,12 @@ every commit that touched a cached table clears the cache (ORM flushes and bulk 
 both caught below). A revoked API key or a deactivated user therefore keeps working on other replicas for at most
 those seconds. `ZHUQI_CACHE_SECONDS=0` turns the cache off.
 
+One reload at a time: when a value expires, the first request to ask reloads it and, while it does, the others
+are answered with the value it replaces (expired less than one more period ago), instead of every thread of both
+workers reloading at the same instant — that stampede, every 5 s, made intake's p99 at half load 110–300 ms instead
+of 40–55 ms (bench/RESULTS.md, issue 20). A change from another process is therefore seen within the expiry plus the
+time of one reload.
+
 The expiry uses the monotonic clock: it is infrastructure timing, like a connection pool's, not domain time.
 Values must be immutable (frozen dataclasses, tuples, frozensets): they are shared between threads.
 """
@@ -44,6 +50,7 @@ class _Store:
         self.seconds = seconds
         self.values: dict[tuple[Any, ...], tuple[float, Any]] = {}
         self.refusals: dict[tuple[Any, ...], tuple[float, str]] = {}  # insertion order = age
+        self.reloading: set[tuple[Any, ...]] = set()  # keys being reloaded right now (their old value is served)
         self.generation = 0
         self.lock = threading.Lock()
 
@@ -81,15 +88,21 @@ def _usable_store(session: OrmSession) -> _Store | None:
 
 
 def peek(session: OrmSession, key: tuple[Any, ...], *, now: Callable[[], float] = time.monotonic) -> Any | None:
-    """The fresh cached value under `key`, or None; never loads (no I/O: safe on the event loop)."""
+    """The fresh cached value under `key` (or the one being reloaded right now), or None; never loads (no I/O:
+    safe on the event loop)."""
     store = _usable_store(session)
     hit = store.values.get(key) if store is not None else None
-    return hit[1] if hit is not None and hit[0] > now() else None
+    return hit[1] if hit is not None and _servable(store, key, hit[0], now()) else None  # type: ignore[arg-type]
+
+
+def _servable(store: _Store, key: tuple[Any, ...], expires: float, moment: float) -> bool:
+    return expires > moment or (key in store.reloading and expires + store.seconds > moment)
 
 
 def cached(session: OrmSession, key: tuple[Any, ...], load: Callable[[], T], *,
            now: Callable[[], float] = time.monotonic) -> T:
-    """The value under `key` for the session's database: from the process cache while fresh, else `load()`."""
+    """The value under `key` for the session's database: from the process cache while fresh, else `load()` — by
+    one caller at a time once it has expired: the others get the expiring value meanwhile (module docstring)."""
     store = _usable_store(session)
     if store is None:
         return load()
@@ -97,8 +110,25 @@ def cached(session: OrmSession, key: tuple[Any, ...], load: Callable[[], T], *,
     hit = store.values.get(key)
     if hit is not None and hit[0] > moment:
         return hit[1]  # type: ignore[no-any-return]
+    claimed = False
+    if hit is not None and hit[0] + store.seconds > moment:  # expired moments ago: reload it once
+        with store.lock:
+            if key in store.reloading:
+                return hit[1]  # type: ignore[no-any-return]
+            store.reloading.add(key)
+            claimed = True
     generation = store.generation
-    value = load()
+    try:
+        value = load()
+    except BaseException:
+        with store.lock:
+            if store.values.get(key) is hit:
+                store.values.pop(key, None)  # a reload that failed (a key revoked since) leaves nothing to serve
+        raise
+    finally:
+        if claimed:
+            with store.lock:
+                store.reloading.discard(key)
     with store.lock:
         if store.generation == generation:  # not cleared while loading: the value is not older than the clear
             store.values[key] = (moment + store.seconds, value)

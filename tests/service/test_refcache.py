@@ -163,3 +163,60 @@ def test_send_counters_do_not_clear_but_a_broken_channel_does(city: Session, db:
     channel.state = "broken"
     city.commit()
     assert refcache.peek(city, ("marker",), now=ticks) is None
+
+
+def test_an_expired_value_is_reloaded_once_and_served_meanwhile(session: Session, ticks: Ticks):
+    """The stampede at expiry (issue 20): while one caller reloads, the others get the expiring value."""
+    loads: list[str] = []
+
+    def reload() -> str:
+        loads.append("outer")
+        # another request asking while this one reloads: answered with the old value, no second load
+        assert refcache.cached(session, ("k",), lambda: loads.append("inner") or "inner", now=ticks) == "old"
+        assert refcache.peek(session, ("k",), now=ticks) == "old"
+        return "new"
+
+    assert refcache.cached(session, ("k",), lambda: "old", now=ticks) == "old"
+    ticks.value += 6  # expired one second ago
+    assert refcache.peek(session, ("k",), now=ticks) is None  # nobody is reloading: the caller must load
+    assert refcache.cached(session, ("k",), reload, now=ticks) == "new"
+    assert loads == ["outer"]
+    assert refcache.cached(session, ("k",), lambda: "again", now=ticks) == "new"
+
+
+def test_a_long_expired_value_is_never_served(session: Session, ticks: Ticks):
+    assert refcache.cached(session, ("k",), lambda: "old", now=ticks) == "old"
+    ticks.value += 10.5  # expired more than one period ago
+
+    def reload() -> str:
+        assert refcache.peek(session, ("k",), now=ticks) is None
+        assert refcache.cached(session, ("k",), lambda: "inner", now=ticks) == "inner"  # loads itself
+        return "new"
+
+    assert refcache.cached(session, ("k",), reload, now=ticks) == "new"
+
+
+def test_a_failed_reload_leaves_nothing_to_serve(session: Session, ticks: Ticks):
+    assert refcache.cached(session, ("k",), lambda: "principal", now=ticks) == "principal"
+    ticks.value += 6
+
+    def revoked() -> str:
+        raise Unauthenticated("revoked")
+
+    with pytest.raises(Unauthenticated):
+        refcache.cached(session, ("k",), revoked, now=ticks)
+    assert refcache.peek(session, ("k",), now=ticks) is None
+    assert refcache.cached(session, ("k",), lambda: "fresh", now=ticks) == "fresh"
+
+
+def test_a_clear_while_reloading_serves_no_old_value(session: Session, db: Engine, ticks: Ticks):
+    assert refcache.cached(session, ("k",), lambda: "old", now=ticks) == "old"
+    ticks.value += 6
+
+    def reload() -> str:
+        refcache.clear(db)  # a commit in this process changed the rows
+        assert refcache.cached(session, ("k",), lambda: "inner", now=ticks) == "inner"
+        return "stale-load"
+
+    assert refcache.cached(session, ("k",), reload, now=ticks) == "stale-load"
+    assert refcache.cached(session, ("k",), lambda: "after", now=ticks) == "inner"
