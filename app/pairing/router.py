@@ -73,7 +73,7 @@ def create_building(data: BuildingIn, session: SessionDep, principal: AdminDep, 
 def list_buildings(session: SessionDep, principal: StaffDep, settings: SettingsDep, street_code: str | None = None,
                    limit: LimitQuery = 50, cursor: CursorQuery = None) -> BuildingPage:
     """权限范围内的楼宇（含本人担任楼长的楼宇）。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = buildings.list_buildings(session, principal, reach_ids=auth.reach_unit_ids(session, principal),
                                     street_code=street_code, after_id=decode_cursor_id(cursor, secret),
                                     limit=limit + 1)

@@ -52,7 +52,7 @@ def list_policies(session: SessionDep, principal: PrincipalDep, settings: Settin
                   status: PolicyStatus | None = None, kind: PolicyKind | None = None,
                   limit: LimitQuery = 50, cursor: CursorQuery = None) -> PolicyPage:
     """列出与调用方相关的政策（覆盖本单位或由下级发布），新发布的在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = service.list_policies(session, principal, status=status, kind=kind,
                                  after_id=decode_cursor_id(cursor, secret), limit=limit + 1)
     next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
@@ -90,7 +90,7 @@ def list_matches(policy_id: IdPath, session: SessionDep, principal: StaffDep, se
                  limit: LimitQuery = 50, cursor: CursorQuery = None) -> MatchPage:
     """今天适用此政策的企业（限调用方权限范围内），附中文适用理由；按企业登记顺序分页。"""
     policy, _, _ = service.get_visible(session, principal, policy_id)
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = matches.match_page(session, policy, today=local_today(now), reach_path=principal.unit_path,
                               after_id=decode_cursor_id(cursor, secret), limit=limit + 1)
     next_cursor = encode_cursor({"id": rows[limit - 1][0]}, secret) if len(rows) > limit else None
@@ -132,7 +132,7 @@ def my_service_package(session: SessionDep, principal: PrincipalDep, now: NowDep
 def my_policies(session: SessionDep, principal: PrincipalDep, settings: SettingsDep, limit: LimitQuery = 50,
                 cursor: CursorQuery = None) -> DeliveryPage:
     """推送给本企业的政策，未读在前、新推送在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     position = decode_cursor(cursor, secret)
     after = None
     if position is not None:

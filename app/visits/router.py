@@ -72,7 +72,7 @@ def list_visits(session: SessionDep, principal: StaffDep, settings: SettingsDep,
                 to: ToFilter = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> VisitPage:
     """按单位、企业、走访人、走访日期列出可见的走访登记，新的在前，游标分页。"""
     filters = _filters(unit, enterprise, liaison, from_, to)
-    return _page(session, principal, filters, settings.secret_key.get_secret_value(), limit, cursor)
+    return _page(session, principal, filters, settings.signing_secret, limit, cursor)
 
 
 def _full_contact(session: SessionDep, principal: Principal):  # type: ignore[no-untyped-def]
@@ -156,4 +156,4 @@ def list_enterprise_visits(uscc: UsccPath, session: SessionDep, principal: Staff
     """一家企业的走访记录（结对服务专员、楼长及属地单位可见），新的在前。"""
     enterprise = service.enterprise_for_read(session, principal, uscc)
     filters = service.VisitFilters(enterprise_uscc=enterprise.uscc, start=from_, end=to)
-    return _page(session, principal, filters, settings.secret_key.get_secret_value(), limit, cursor)
+    return _page(session, principal, filters, settings.signing_secret, limit, cursor)
