@@ -19,7 +19,7 @@ from app.appeals.schemas import (
 )
 from app.auth import service as auth
 from app.auth.deps import AnyPrincipalDep, PrincipalDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.http import created, etag
 from app.core.validation import IdempotencyKey, IdPath, IfMatch, parse_if_match
 from app.deps import NowDep, SessionDep, SettingsDep
@@ -69,8 +69,8 @@ def list_appeals(
                                   supervised=supervised, text=text)
     rows = service.list_appeals(session, principal, filters, reach_ids=auth.reach_unit_ids(session, principal),
                                 before_id=after, limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return AppealPage(items=views.to_reads(session, rows[:limit]), next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return AppealPage(items=views.to_reads(session, page.rows), next_cursor=page.next_cursor)
 
 
 @router.get("/appeals/{appeal_id}", response_model=AppealRead, responses=problem_responses(403))
@@ -90,8 +90,8 @@ def list_events(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep,
     appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
     rows = service.list_events(session, principal, appeal, after_id=after,
                                limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return AppealEventPage(items=[views.event_to_read(e) for e in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return AppealEventPage(items=[views.event_to_read(e) for e in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post("/appeals/{appeal_id}/actions/{action}", response_model=AppealRead,

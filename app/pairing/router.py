@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.auth import service as auth
 from app.auth.deps import AdminDep, StaffDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.time import shanghai_date as local_date
 from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
@@ -77,8 +77,8 @@ def list_buildings(session: SessionDep, principal: StaffDep, settings: SettingsD
     rows = buildings.list_buildings(session, principal, reach_ids=auth.reach_unit_ids(session, principal),
                                     street_code=street_code, after_id=decode_cursor_id(cursor, secret),
                                     limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return BuildingPage(items=rows[:limit], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return BuildingPage(items=page.rows, next_cursor=page.next_cursor)
 
 
 @router.get("/buildings/{building_id}", response_model=BuildingRead, responses=problem_responses(403, 404))

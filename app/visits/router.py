@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from app.auth.deps import PrincipalDep, StaffDep
 from app.auth.principal import Principal
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from app.core.http import created
 from app.core.validation import IdempotencyKey, IdPath, QueryDate
 from app.db import session_for
@@ -52,9 +52,8 @@ def _after(cursor: str | None, secret: str) -> tuple[date, int] | None:
 def _page(session: SessionDep, principal: Principal, filters: service.VisitFilters, secret: str, limit: int,
           cursor: str | None) -> VisitPage:
     rows = service.list_visits(session, principal, filters, after=_after(cursor, secret), limit=limit + 1)
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = encode_cursor({"d": last.visited_on.isoformat(), "id": last.id}, secret) if last else None
-    return VisitPage(items=views.to_reads(session, rows[:limit]), next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"d": row.visited_on.isoformat(), "id": row.id})
+    return VisitPage(items=views.to_reads(session, page.rows), next_cursor=page.next_cursor)
 
 
 @router.post("/visits", status_code=201, response_model=VisitRead, responses=problem_responses(403))
