@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.appeals import service as appeals
+from app.appeals import access as appeals
 from app.appeals.models import Appeal
 from app.auth import service as auth
 from app.auth.principal import Principal
@@ -96,9 +96,9 @@ def problem_list(session: Session, principal: Principal, kind: AppealKind, *, be
                  limit: int, secret: str) -> tuple[list[ProblemListItem], str | None]:
     """A page of one of the three lists, and the cursor of the next page (None on the last)."""
     if kind is AppealKind.individual:
-        appeals = Page.of(service.list_individual(session, principal, before_id=before_id, limit=limit + 1),
-                          limit, secret)
-        return appeal_items(session, appeals.rows), appeals.next_cursor
+        individual = Page.of(service.list_individual(session, principal, before_id=before_id, limit=limit + 1),
+                             limit, secret)
+        return appeal_items(session, individual.rows), individual.next_cursor
     groups = Page.of(service.list_groups(session, principal, kind, before_id=before_id, limit=limit + 1),
                      limit, secret)
     return group_items(session, groups.rows), groups.next_cursor

@@ -64,7 +64,6 @@ def signin(request: Request, settings: Settings, *, next_path: str, message: str
     return response
 
 
-
 @router.post("/m/session/dingtalk", response_class=HTMLResponse)
 @waits_on_vendor
 def sign_in_dingtalk(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,

@@ -1,8 +1,8 @@
 """The liaison's mobile pages (/m/…). HTML, not part of the API contract (include_in_schema=False).
 
 Signing in is app.signin's (its routes, the sign-in page, the session's CSRF token every POST here carries).
-Errors of the workflow come back as the same page with a readable message and the
-error's status code; success redirects (303) back to the page.
+Errors of the workflow come back as the same page with a readable message and the error's status code; success
+redirects (303) back to the page.
 """
 
 from __future__ import annotations

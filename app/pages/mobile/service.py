@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 
 from app.appeals import workflow
+from app.appeals.access import visibility_clause
 from app.appeals.lifecycle import Action
 from app.appeals.models import Appeal
 from app.appeals.schemas import ActionIn
-from app.appeals.service import visibility_clause
 from app.auth import service as auth
 from app.auth.models import User
 from app.config import Settings, get_settings
