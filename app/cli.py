@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -86,7 +87,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # In-process sweeper and dispatcher unless the operator runs `zhuqi worker` separately.
     os.environ.setdefault("ZHUQI_RUN_WORKERS_IN_PROCESS", "true")
     get_settings.cache_clear()
-    serving.run("app.main:create_app", host=args.host, port=args.port, workers=args.workers)
+    beside = None
+    if args.workers > 1 and get_settings().run_workers_in_process:
+        # One worker for the server, not one per server process: N loops would be safe, but N DingTalk Stream
+        # connections are not what anyone asked for. The supervisor runs it; the spawned processes inherit `false`.
+        from app.worker import start_beside
+
+        settings = get_settings()
+        os.environ["ZHUQI_RUN_WORKERS_IN_PROCESS"] = "false"
+        get_settings.cache_clear()
+        beside = partial(start_beside, settings)
+    serving.run("app.main:create_app", host=args.host, port=args.port, workers=args.workers, beside=beside)
     return 0
 
 
@@ -235,13 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
                                      "from ZHUQI_* environment variables (see the README).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = _command(sub, "serve", "migrate, then run the API (with the sweeper and dispatcher in-process unless "
+    serve = _command(sub, "serve", "migrate, then run the API (with the sweeper, the dispatchers and, in DingTalk "
+                     "Stream mode, the Stream connection in-process — once, whatever --workers is — unless "
                      "ZHUQI_RUN_WORKERS_IN_PROCESS=false)", cmd_serve)
     serve.add_argument("--demo", action="store_true", help="seed the demo city (杭州市) if the database is empty")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     serve.add_argument("--port", type=int, default=8000,
                        help="port to listen on; in dev it also sets ZHUQI_PUBLIC_BASE_URL unless that is set")
-    serve.add_argument("--workers", type=int, default=1, help="server processes sharing the port")
+    serve.add_argument("--workers", type=int, default=1, help="server processes sharing the port; with more than "
+                       "one, the background worker runs in the supervisor process, not in each of them")
 
     worker = _command(sub, "worker", "run the SLA sweeper, the outbox dispatcher and housekeeping", cmd_worker)
     worker.add_argument("--once", action="store_true", help="one round of every job, then exit")

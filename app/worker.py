@@ -1,9 +1,11 @@
 """Background work: the SLA sweeper, the outbox dispatcher and housekeeping (rows past their retention).
 
 Each job is a plain function `run(engine, settings, now) -> int` (how much it did) that tests call directly.
-`zhuqi worker` runs them in a loop; `zhuqi serve` runs the same loop in a daemon thread. Both hold DingTalk's
-Stream connection in Stream mode (run_until_stopped). Every job is safe
-with any number of loops running at once (row locks, compare-and-set, unique constraints).
+`zhuqi worker` runs them in a loop; `zhuqi serve` runs the same loop in a daemon thread — inside the server process
+with one server process, in the supervisor with `--workers N` (`start_beside`), so a server has one worker whatever
+N is. Both hold DingTalk's Stream connection in Stream mode (run_until_stopped): one Stream connection per worker,
+not per server process. Every job is safe with any number of loops running at once (row locks, compare-and-set,
+unique constraints).
 """
 
 from __future__ import annotations
@@ -94,7 +96,8 @@ def start_in_process(engine: Engine, settings: Settings, clock: Callable[[], dat
     return stop
 
 
-def run_worker(settings: Settings, *, once: bool = False) -> int:
+def _worker_engine(settings: Settings) -> Engine:
+    """A process that runs the worker outside the app factory: subscribers, registries and caches as the app has."""
     from app import wiring
     from app.core import refcache
     from app.db import make_engine
@@ -102,6 +105,31 @@ def run_worker(settings: Settings, *, once: bool = False) -> int:
     wiring.install(settings)  # subscribers and registries, DingTalk's included, bound to these settings
     engine = make_engine(settings.database_url)
     refcache.configure(engine, settings.cache_seconds)
+    return engine
+
+
+def start_beside(settings: Settings, *, join_seconds: float = 30.0) -> Callable[[], None]:
+    """`zhuqi serve --workers N`: the one worker of the server, in a thread of the supervisor process (the N server
+    processes run none). Returns what stops it: the loop ends, the Stream connection closes (state `stopped`),
+    the engine is disposed."""
+    engine = _worker_engine(settings)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_until_stopped, args=(engine, settings, stop), name="zhuqi-worker",
+                              daemon=True)
+    thread.start()
+    log.info("background jobs running beside the server processes: %s",
+             ", ".join(j.name for j in registered_jobs()) or "none")
+
+    def stop_worker() -> None:
+        stop.set()
+        thread.join(join_seconds)
+        engine.dispose()
+
+    return stop_worker
+
+
+def run_worker(settings: Settings, *, once: bool = False) -> int:
+    engine = _worker_engine(settings)
     if once:
         for job in registered_jobs():
             log.info("%s: %d", job.name, job.run(engine, settings, system_clock()))

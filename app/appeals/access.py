@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select
 
-from app.appeals.models import Appeal
+from app.appeals.models import Appeal, AppealCohandler
 from app.auth import service as auth
 from app.auth.principal import Principal
 from app.core import reach
@@ -17,12 +17,15 @@ from app.errors import NotFound
 
 
 def visibility_clause(principal: Principal, reach_ids: list[int] | None) -> Any:
-    """Who sees an appeal: its enterprise; staff whose subtree holds its owner or its street (属地)."""
+    """Who sees an appeal: its enterprise; staff whose subtree holds its owner, its street (属地) or a unit it was
+    additionally dispatched to (加派: the unit that may add notes reads what it adds them to, its timeline and list)."""
     if principal.is_enterprise:
         return Appeal.enterprise_id == (principal.enterprise_id or -1)
     if reach_ids is None:
         return True
-    in_tree = or_(col(Appeal.unit_id).in_(reach_ids), col(Appeal.street_unit_id).in_(reach_ids))
+    cohandled = select(AppealCohandler.appeal_id).where(col(AppealCohandler.unit_id).in_(reach_ids))
+    in_tree = or_(col(Appeal.unit_id).in_(reach_ids), col(Appeal.street_unit_id).in_(reach_ids),
+                  col(Appeal.id).in_(cohandled))
     granted = reach.enterprise_clause(col(Appeal.enterprise_id), principal)  # a pairing, a building (app.core.reach)
     return in_tree if granted is None else or_(in_tree, granted)
 

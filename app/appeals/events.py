@@ -12,13 +12,31 @@ from app.appeals.models import Appeal, AppealEvent
 from app.auth.principal import Principal
 from app.appeals.domain_events import AppealEventRecorded
 from app.core import events
-from app.db import insert_row, new_row
+from app.db import insert_row, insert_with_child, new_row
 
 SYSTEM_ACTOR = "系统"
 
 
-def record_event(
-    session: Session,
+def record_event(session: Session, appeal: Appeal, event_type: str, *, now: datetime, **details: Any) -> AppealEvent:
+    """Appends an event to the appeal's timeline and tells the subscribers. `details`: `new_event`'s keywords."""
+    event = new_event(appeal, event_type, now=now, **details)
+    insert_row(session, event)
+    published(session, appeal, event, now=now)
+    return event
+
+
+def write_with_appeal(session: Session, appeal: Appeal, event: AppealEvent) -> None:
+    """Writes a new appeal and its first event (built by `new_event` before the appeal had an id): one statement
+    on PostgreSQL. The caller then publishes the event (`published`) once the appeal is complete."""
+    insert_with_child(session, appeal, event, fk="appeal_id")
+
+
+def published(session: Session, appeal: Appeal, event: AppealEvent, *, now: datetime) -> None:
+    """Tells the subscribers about an event written by `write_with_appeal` (record_event does both steps)."""
+    events.publish(session, AppealEventRecorded(appeal, event, now))
+
+
+def new_event(
     appeal: Appeal,
     event_type: str,
     *,
@@ -33,7 +51,8 @@ def record_event(
     public: bool = True,
     data: dict[str, Any] | None = None,
 ) -> AppealEvent:
-    event = new_row(
+    """The event row, not yet written."""
+    return new_row(
         AppealEvent,
         appeal_id=appeal.id,  # type: ignore[arg-type]
         type=event_type,
@@ -50,6 +69,3 @@ def record_event(
         public=public,
         data=data or {},
     )
-    insert_row(session, event)
-    events.publish(session, AppealEventRecorded(appeal, event, now))
-    return event

@@ -22,8 +22,9 @@ class Appeal(SQLModel, table=True):
         sa.Index("ix_appeal_street_unit_id_id", "street_unit_id", "id"),
         sa.Index("ix_appeal_status_id", "status", "id"),
         sa.Index("ix_appeal_enterprise_id_id", "enterprise_id", "id"),
-        # The programme's 服务企业: "did this enterprise file an appeal in the period" as one index probe (0012).
-        sa.Index("ix_appeal_enterprise_id_created_at", "enterprise_id", "created_at"),
+        # The programme's 服务企业 ("did this enterprise file an appeal in the period") and a department's 收集/解决:
+        # index-only probes per enterprise (0012, resolved_at added by 0013).
+        sa.Index("ix_appeal_enterprise_id_created_at_resolved_at", "enterprise_id", "created_at", "resolved_at"),
         # The list's category + urgency filter in any reach, newest first (migration 0007; bench/RESULTS.md).
         sa.Index("ix_appeal_category_urgency_id", "category", "urgency", "id"),
         # The sweeper reads only what is due: cost grows with what is due, not with what is open.
@@ -147,6 +148,8 @@ class AppealCohandler(SQLModel, table=True):
     """A co-handling unit (加派): may add progress notes; the owner still resolves."""
 
     __tablename__ = "appeal_cohandler"
+    # Who reads an appeal asks by unit (app.appeals.access: a 加派 unit reads what it co-handles) (0013).
+    __table_args__ = (sa.Index("ix_appeal_cohandler_unit_id_appeal_id", "unit_id", "appeal_id"),)
 
     appeal_id: int = Field(foreign_key="appeal.id", primary_key=True)
     unit_id: int = Field(foreign_key="unit.id", primary_key=True)

@@ -18,7 +18,7 @@ from app.appeals.views import to_read
 from app.auth.principal import Principal
 from app.core import idempotency
 from app.core.time import SHANGHAI
-from app.db import insert_row, new_row
+from app.db import new_row
 from app.enterprises.models import Enterprise
 from app.enterprises.service import get_by_uscc, get_with_street, staff_reaches
 from app.enums import URGENCY_LABELS, AppealKind, Category, Role, SlaState, Source, Status, Tier, Urgency
@@ -198,17 +198,18 @@ def _new_appeal(
         **data.impact.model_dump(),
     )
     state.refresh_schedule(session, appeal, now=now)
-    insert_row(session, appeal)
-    attachment_links.link(session, appeal.id, data.attachment_ids)  # type: ignore[arg-type]
     raised_by = f"走访登记 #{visit_id} 中收集。" if visit_id is not None else ""
-    events.record_event(
-        session, appeal, "submitted", now=now, principal=principal, via=via, to_status=Status.submitted,
+    filed = events.new_event(
+        appeal, "submitted", now=now, principal=principal, via=via, to_status=Status.submitted,
         to_unit_code=owner.code,
         note=f"{raised_by}诉求已受理，分派至{owner.name}。紧急程度：{URGENCY_LABELS[decision.urgency]}"
         f"（{'；'.join(decision.reasons)}）",
         data={"urgency": decision.urgency, "urgency_reasons": list(decision.reasons),
               "policy_version": policy.version, **({"visit_id": visit_id} if visit_id is not None else {})},
     )
+    events.write_with_appeal(session, appeal, filed)  # one statement on PostgreSQL (issue 20)
+    attachment_links.link(session, appeal.id, data.attachment_ids)  # type: ignore[arg-type]
+    events.published(session, appeal, filed, now=now)
     return appeal
 
 

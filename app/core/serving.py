@@ -6,6 +6,11 @@ is created with `proto=0`, so asyncio never sets TCP_NODELAY on the connections 
 waits for the client's delayed ACK: +40 ms per request (Kludex/uvicorn#3149). Setting TCP_NODELAY on the listening
 socket fixes it: accepted sockets inherit the option. A single worker is not affected (asyncio binds that socket).
 
+With N workers, `beside` (if given) is started in the supervisor process — the one process that lives as long as
+the server and is not restarted with a worker — after the metrics directory is set and before the workers are
+spawned; the callable it returns is called once they have stopped. `zhuqi serve --workers N` runs its single
+background worker (jobs and DingTalk's Stream connection) there, so there is one of it, not N.
+
 `python -m app.core.serving MODULE:FACTORY [--host H] [--port P] [--workers N]` is what `zhuqi serve` and the
 benchmarks run.
 """
@@ -16,6 +21,7 @@ import argparse
 import os
 import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -23,7 +29,7 @@ from uvicorn.supervisors import Multiprocess
 
 
 def run(factory: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 1, log_level: str = "info",
-        access_log: bool = True) -> None:
+        access_log: bool = True, beside: Callable[[], Callable[[], None]] | None = None) -> None:
     from app.config import get_settings
     from app.core.logging import configure_logging
 
@@ -36,12 +42,16 @@ def run(factory: str, *, host: str = "127.0.0.1", port: int = 8000, workers: int
         return
     before = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     prepare_metrics_dir()
+    stop_beside = None
     try:
         sock = config.bind_socket()
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stop_beside = beside() if beside is not None else None
         Multiprocess(config, sockets=[sock]).run()
     finally:  # only the workers needed it (a caller in-process, e.g. a test, keeps its environment)
+        if stop_beside is not None:
+            stop_beside()
         if before is None:
             os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
 

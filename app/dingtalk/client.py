@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from app.dingtalk.errors import Judgement, Kind, judge_api, judge_legacy, parse
+from app.dingtalk.errors import Judgement, Kind, judge_api, judge_legacy, parse, task_missing
 from app.dingtalk.tokens import TokenCache
 
 OAPI = "https://oapi.dingtalk.com"
@@ -190,7 +190,7 @@ class DingTalkApi:
             path = f"/v1.0/todo/users/{union_id}/tasks/sources/{quote(source_id, safe='')}"
             answer = self._call("api", "GET", path)
         except DingTalkError as exc:
-            if exc.kind is Kind.permanent and "not exist" in exc.judgement.detail:
+            if task_missing(exc.judgement):
                 return None
             raise
         return str(answer["id"]) if answer.get("id") else None

@@ -33,7 +33,7 @@ from app.core import metrics
 from app.db import is_postgres, session_for
 from app.dingtalk import plan
 from app.dingtalk.client import DingTalkApi, DingTalkError, DingTalkWorkplace
-from app.dingtalk.errors import Kind
+from app.dingtalk.errors import Kind, task_missing
 from app.dingtalk.models import DingTalkCard, DingTalkNoticeDay, DingTalkOp, DingTalkTodo, DingTalkUnionId
 from app.dingtalk.plan import OpKind, OpStatus
 from app.notifications.delivery import next_attempt_delay
@@ -358,7 +358,7 @@ def _call(run: _Run, row: DingTalkOp, todo: DingTalkTodo | None, card: DingTalkC
             try:
                 run.workplace.complete_todo(union_id, task_id)
             except DingTalkError as exc:  # deleted in DingTalk by the person: already gone, nothing to finish
-                if "not exist" not in exc.judgement.detail:
+                if not task_missing(exc.judgement):
                     raise
         return None
     if row.kind == OpKind.card_create and card is not None:

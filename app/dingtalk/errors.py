@@ -31,9 +31,13 @@ class Judgement:
 _TOKEN_ERRCODES = frozenset({40014, 42001})
 _TOKEN_SUB_CODES = frozenset({"40014", "42001", "40000"})
 _THROTTLED_ERRCODES = frozenset({143103, 143104, 143203, 143204, 1430003})
-_DUPLICATE_API = frozenset(
-    {("todo.taskCreate.paramError", "task exist"), ("param.outTrackIdDuplicate", None)}
-)
+# The to-do service refuses with one code per call, `todo.<action>.paramError`, and says what it refused in the
+# message: "task exist" / "task not exist" in the documentation's tables, but on the wire the code comes first in a
+# Go format leftover — "todo.taskDelete.paramError%!(EXTRA string=task not exist)", "…(EXTRA string=task existed
+# sourceId is 34347712)" (docs/dingtalk.md §4). So these two are the code plus a phrase *in* the message.
+TASK_EXISTS = "task exist"  # also matches "task existed …"; "task not exist" does not contain it
+TASK_MISSING = "task not exist"
+_DUPLICATE_API: dict[str, str | None] = {"todo.taskCreate.paramError": TASK_EXISTS, "param.outTrackIdDuplicate": None}
 
 
 def parse(body: bytes | str | None) -> dict[str, Any] | None:
@@ -79,10 +83,17 @@ def judge_api(status: int | None, answer: dict[str, Any] | None) -> Judgement:
     label = f"dingtalk-api:{code}" if code else f"http:{status}"
     if code == "InvalidAuthentication" or (status == 401 and not code):
         return Judgement(Kind.token, label, message[:300])
-    if (code, message) in _DUPLICATE_API or (code, None) in _DUPLICATE_API:
+    if code in _DUPLICATE_API and (_DUPLICATE_API[code] or "") in message:
         return Judgement(Kind.duplicate, label, message[:300])
     if status == 429 or code.endswith("flowControlError") or code.startswith("Throttling"):
         return Judgement(Kind.throttled, label, message[:300])
     if status >= 500:
         return Judgement(Kind.retry, label, message[:300])
     return Judgement(Kind.permanent, label, message[:300])
+
+
+def task_missing(judgement: Judgement) -> bool:
+    """A to-do call refused because the task is not there (never created, or deleted by the person): HTTP 400
+    `todo.<action>.paramError` with "task not exist" in the message (docs/dingtalk.md §4)."""
+    code = judgement.code.removeprefix("dingtalk-api:")
+    return code.startswith("todo.") and code.endswith(".paramError") and TASK_MISSING in judgement.detail

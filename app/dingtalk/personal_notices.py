@@ -20,6 +20,7 @@ from app.dingtalk.handlers import active_settings, add_op
 from app.dingtalk.plan import OpKind
 from app.enterprises.models import Enterprise
 from app.enums import VISIT_MODE_LABELS, VisitMode
+from app.notifications import policy_digest
 from app.policies.events import PolicyPushed
 from app.units.models import Unit
 from app.visits.revisits import RevisitDue
@@ -30,12 +31,18 @@ HOME_PATH = "/m/"  # 我的企业 on the phone: where the visitor registers the 
 def register() -> None:
     events.subscribe(RevisitDue, on_revisit_due)
     events.subscribe(PolicyPushed, on_policy_pushed)
+    policy_digest.add_personal_channel(reaches)  # the group then does not @ them: they hear of a push once
 
 
 def _userid(user: User | None) -> str | None:
     if user is None or not user.active:
         return None
     return (user.dingtalk_userid or "").strip() or None
+
+
+def reaches(user: User) -> bool:
+    """Whether a push's digest reaches this user as a work notice (`on_policy_pushed` writes one exactly then)."""
+    return active_settings() is not None and _userid(user) is not None
 
 
 def on_revisit_due(session: Session, event: RevisitDue) -> None:
@@ -65,7 +72,7 @@ def on_policy_pushed(session: Session, event: PolicyPushed) -> None:
     users = session.exec(select(User).where(col(User.id).in_(set(event.by_liaison))).order_by(col(User.id))).all()
     for user in users:
         userid = _userid(user)
-        if userid is None or user.id is None:
+        if not reaches(user) or userid is None or user.id is None:
             continue
         msg = plan.policy_notice(push_id=event.push_id, title=event.title, issuer=event.issuer_unit_name,
                                  count=event.by_liaison[user.id], apply_by=event.apply_by, url=event.url,

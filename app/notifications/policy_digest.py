@@ -6,14 +6,17 @@ channel's budget and counted against its monthly quota by the dispatcher like an
 `context`, so the coalescer leaves them whole: they are digests already.
 
 Street digest: to every channel of the enterprise's street ("本街道 N 家企业适用《…》"). Liaison digest ("您结对的
-N 家企业适用《…》"): to the channels of the liaison's own unit, @ the liaison by DingTalk userid — the one place a
-liaison's own message can go until a per-user channel (DingTalk 工作通知, DESIGN §14) exists; then only
-`_liaison_targets` changes. Thin and PII-free: a count, the title, the issuer and a public link; no names.
+N 家企业适用《…》"): to the channels of the liaison's own unit, @ the liaison by DingTalk userid — unless the
+liaison hears of the push in their own channel: when DingTalk work notices (工作通知, DESIGN §14) are configured,
+app.dingtalk adds its check to `PERSONAL_CHANNELS` at start, and a liaison it reaches gets the work notice only (the
+group keeps its one street digest, with no @ of them): each liaison hears of a push once. Thin and PII-free: a
+count, the title, the issuer and a public link; no names.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +34,18 @@ from app.policies.events import PolicyPushed
 EVENT_TYPE = "policy_digest"
 _USERID = re.compile(r"[0-9A-Za-z_$:.\-]{1,64}")
 _MOBILE_LIKE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
+
+# Checks of "this user gets the push's digest in their own channel" (app.dingtalk's work notices), added at start.
+PERSONAL_CHANNELS: list[Callable[[User], bool]] = []
+
+
+def add_personal_channel(reaches: Callable[[User], bool]) -> None:
+    if reaches not in PERSONAL_CHANNELS:
+        PERSONAL_CHANNELS.append(reaches)
+
+
+def _told_personally(user: User) -> bool:
+    return any(reaches(user) for reaches in PERSONAL_CHANNELS)
 
 
 def register() -> None:
@@ -112,7 +127,7 @@ def on_policy_pushed(session: Session, event: PolicyPushed) -> None:
     by_unit = _channels_of(session, {u.unit_id for u in users.values()})
     for user_id, count in sorted(event.by_liaison.items()):
         user = users.get(user_id)
-        if user is None:
+        if user is None or _told_personally(user):
             continue
         for channel in by_unit.get(user.unit_id, []):
             userid = _userid(user) if channel.kind == rules.ChannelKind.dingtalk else None

@@ -1,23 +1,26 @@
 """Where matching runs (DESIGN §12, §10: one policy over 20k enterprises ≤ 200 ms).
 
 1. Once per policy: the policy-level rules (withdrawn, validity: `matching.policy_problems_now`).
-2. In the database: scope (the street under the scope's unit path, within the caller's reach), `scale IN`,
-   `key_level IN`, the employee range (`matching.sql_prefilter`), and on PostgreSQL the tags (`jsonb ?|`, `?&`),
-   returning eight narrow columns as plain tuples (no ORM objects, tags as their JSON text).
+2. In the database: scope (the street among the units under the scope's unit path, within the caller's reach; no
+   condition at all when that is the whole tree, e.g. a city's policy read by a city admin), `scale IN`, `key_level IN`, the employee range (`matching.sql_prefilter`),
+   and the tags (`jsonb ?|`, `?&` on PostgreSQL; `json_each` on SQLite), returning eight narrow columns as plain rows (no ORM objects, tags
+   as their JSON text) — three for a universal policy, which has nothing left to decide.
 3. In Python, per row, a pre-check of what SQL left undecided (tags any/all, industry prefix) memoised per distinct
    tag set and industry code — a city has a few hundred of each — so a rejected row costs two dict lookups.
-4. The pure matcher on the survivors (`Matcher` over the per-enterprise rules): it confirms the match, so
-   `matching.match` stays the one authority and steps 2–3 only ever narrow, and it writes the Chinese reasons.
-   A universal policy has nothing left to decide and one reason for all.
+4. The pure matcher on the survivors (`Matcher` over the per-enterprise rules), once per distinct combination of the
+   columns its rules read: it confirms the match, so `matching.match` stays the one authority and steps 2–3 only
+   ever narrow, and it writes the Chinese reasons (shared by the rows of one combination).
+   A universal policy has one reason for all, shared by its rows (not copied 20k times).
 Measured in bench/bench_policies.py (bench/RESULTS.md).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import operator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -44,6 +47,7 @@ _E = Enterprise.__table__.c  # type: ignore[attr-defined]
 _U = Unit.__table__.c  # type: ignore[attr-defined]
 _COLUMNS = (_E.id, _E.street_unit_id, _E.liaison_user_id, sa.cast(_E.tags, sa.Text), _E.industry, _E.scale,
             _E.key_level, _E.employees)
+_ROW = ("id", "street_unit_id", "liaison_user_id", "tags", "industry", "scale", "key_level", "employees")  # _COLUMNS
 _PER_ENTERPRISE = ("universal", "tags_any", "tags_all", "industries", "scales", "key_levels", "employees")
 
 
@@ -54,16 +58,16 @@ def narrowest_path(scope_path: str, reach_path: str | None) -> str | None:
     return scope_path if scope_path.startswith(reach_path) else None
 
 
-def _query(prefilter: matching.SqlPrefilter, street_ids: list[int], target: matching.PolicyTarget | None,
+def _query(prefilter: matching.SqlPrefilter, street_ids: list[int] | None, target: matching.PolicyTarget | None,
            postgres: bool) -> Any:
-    query = sa.select(*_COLUMNS).where(_E.street_unit_id.in_(street_ids))
-    if postgres and target is not None:
-        # Exact string membership, as the tags rules test it: a narrowing that cannot drop a match.
-        tags = sa.cast(_E.tags, postgresql.JSONB)
-        if target.tags_any:
-            query = query.where(tags.has_any(sa.cast(list(target.tags_any), postgresql.ARRAY(sa.Text))))
-        if target.tags_all:
-            query = query.where(tags.has_all(sa.cast(list(target.tags_all), postgresql.ARRAY(sa.Text))))
+    """The enterprises of these streets (None: every enterprise — the scope is the whole tree, and a plain scan beats
+    20k index look-ups by street) that pass the cheap filters. Only the columns the decision needs: a universal
+    policy reads three."""
+    query = sa.select(*(_COLUMNS if target is not None else _COLUMNS[:3]))
+    if street_ids is not None:
+        query = query.where(_E.street_unit_id.in_(street_ids))
+    if target is not None:
+        query = query.where(*_tag_clauses(target, postgres))
     if prefilter.scales:
         query = query.where(_E.scale.in_(prefilter.scales))
     if prefilter.key_levels:
@@ -73,6 +77,22 @@ def _query(prefilter: matching.SqlPrefilter, street_ids: list[int], target: matc
     if prefilter.max_employees is not None:
         query = query.where(_E.employees <= prefilter.max_employees)
     return query
+
+
+def _tag_clauses(target: matching.PolicyTarget, postgres: bool) -> list[Any]:
+    """The tags rules as SQL, by exact string membership as the rules test it: a narrowing that cannot drop a match
+    (`jsonb ?|` / `?&` on PostgreSQL, `json_each` on SQLite — a city-wide 专精特新 policy then hands Python 1.4k rows of
+    20k instead of all of them)."""
+    if postgres:
+        tags = sa.cast(_E.tags, postgresql.JSONB)
+        return ([tags.has_any(sa.cast(list(target.tags_any), postgresql.ARRAY(sa.Text)))] if target.tags_any else []) + (
+            [tags.has_all(sa.cast(list(target.tags_all), postgresql.ARRAY(sa.Text)))] if target.tags_all else [])
+
+    def holds(tags: Iterable[str]) -> Any:
+        each = sa.func.json_each(_E.tags).table_valued("value")
+        return sa.exists().select_from(each).where(each.c.value.in_(list(tags)))
+
+    return ([holds(target.tags_any)] if target.tags_any else []) + [holds([tag]) for tag in target.tags_all]
 
 
 class _Decider:
@@ -87,6 +107,13 @@ class _Decider:
         self.industry_ok: dict[str | None, bool] = {}
         self.constant = None if any(r.name != "universal" for r in self.full.rules) else \
             self.full(matching.EnterpriseFacts(frozenset()))[1]
+        # The verdict and reasons depend only on the facts the policy's rules read (tags, and the `fact` of each
+        # rule), so they are computed once per distinct combination of those columns: a 规上企业 policy reads only
+        # the tags, and its 2k matches share a dozen verdicts.
+        reads = {"tags"} if self.tags_any or self.tags_all else set()
+        reads |= {rule.fact for rule in self.full.rules if rule.fact is not None}
+        self.key: Callable[[Any], Any] = operator.itemgetter(*sorted(_ROW.index(name) for name in reads)) if reads else lambda row: None
+        self.verdicts: dict[Any, tuple[bool, list[str]]] = {}
 
     def _tags(self, raw: Any) -> tuple[frozenset[str], bool]:
         found = self.tags_ok.get(raw)
@@ -105,18 +132,24 @@ class _Decider:
 
     def decide(self, rows: Iterable[Any]) -> Iterator[tuple[Candidate, list[str]]]:
         if self.constant is not None:
+            # Rows of (id, street_unit_id, liaison_user_id) already have Candidate's shape and names; the one
+            # reason list is shared (20k copies of it cost the collector more than the query).
             for row in rows:
-                yield Candidate(row[0], row[1], row[2]), list(self.constant)
+                yield cast(Candidate, row), self.constant
             return
-        for eid, street_id, liaison_id, raw_tags, industry, scale, key_level, n in rows:
+        for row in rows:
+            eid, street_id, liaison_id, raw_tags, industry, scale, key_level, n = row
             tags, tags_ok = self._tags(raw_tags)
             if not tags_ok or not self._industry(industry):
                 continue
-            matched, reasons = self.full(matching.EnterpriseFacts(
-                area_codes=self.areas[street_id], tags=tags, industry=industry, scale=scale, key_level=key_level,
-                employees=n))
-            if matched:
-                yield Candidate(eid, street_id, liaison_id), reasons
+            key = self.key(row)
+            verdict = self.verdicts.get(key)
+            if verdict is None:
+                verdict = self.verdicts[key] = self.full(matching.EnterpriseFacts(
+                    area_codes=self.areas[street_id], tags=tags, industry=industry, scale=scale, key_level=key_level,
+                    employees=n))
+            if verdict[0]:
+                yield Candidate(eid, street_id, liaison_id), verdict[1]
 
 
 def _prepared(session: Session, policy: Policy, today: date, reach_path: str | None) -> tuple[Any, _Decider] | None:
@@ -129,9 +162,11 @@ def _prepared(session: Session, policy: Policy, today: date, reach_path: str | N
         return None
     areas = {uid: frozenset(p.strip("/").split("/"))
              for uid, p in session.execute(sa.select(_U.id, _U.path).where(_U.path.startswith(path))).all()}
-    target = spec.target if spec.kind == matching.PolicyKind.targeted else None
-    query = _query(matching.sql_prefilter(spec), list(areas), target, is_postgres(session))
-    return query, _Decider(spec, today, areas)
+    whole_tree = session.execute(sa.select(_U.path).where(_U.parent_id.is_(None))).scalars().all() == [path]
+    decider = _Decider(spec, today, areas)
+    target = None if decider.constant is not None else spec.target
+    query = _query(matching.sql_prefilter(spec), None if whole_tree else list(areas), target, is_postgres(session))
+    return query, decider
 
 
 def all_matches(session: Session, policy: Policy, *, today: date, reach_path: str | None = None) -> list[

@@ -184,11 +184,14 @@ class ServicePackage(BaseModel):
 
 
 class PolicyStats(BaseModel):
+    """统计期内推送（delivered_at 在期内）的政策送达；已读、意向申报、兑现统计至查询时。区域单位按企业属地街道，部门按发布单位。
+    口径见 docs/statistics.md “Policy figures”。"""
+
     unit_code: str
-    policies: int = Field(description="推送过的政策数")
-    deliveries: int
-    enterprises_reached: int
-    read_rate: float | None = Field(description="已读率 0..1，无推送时为 null")
-    interested: int = Field(description="意向申报数")
-    granted: int = Field(description="已兑现数")
-    granted_amount_cny: int
+    policies: int = Field(description="推送政策数：这些送达涉及的不同政策数")
+    deliveries: int = Field(description="推送家次：送达记录数（每项政策每家企业至多一条，重复推送只增加新匹配的企业）")
+    enterprises_reached: int = Field(description="触达企业数（去重）")
+    read_rate: float | None = Field(description="已读率 0..1（4 位小数）= 已读的送达 / 送达；意向申报也算已读；无推送时为 null")
+    interested: int = Field(description="意向申报数：提出意向申报的送达数")
+    granted: int = Field(description="已兑现数：兑现结果为 granted 的送达数")
+    granted_amount_cny: int = Field(description="兑现金额（元）：已兑现送达登记的金额合计")

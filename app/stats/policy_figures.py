@@ -3,7 +3,12 @@ a unit, how many were read, declared interest in and granted, and the amount gra
 policies' deliveries, with the period rules of every other figure (app.stats.periods).
 
 One query, `figures`, answers `GET /stats/policies`, the weekly bulletin's policy section and the dashboard's policy
-panel alike, so the three cannot disagree for the same unit and period."""
+panel alike, so the three cannot disagree for the same unit and period.
+
+Whose deliveries: an area unit's figures are those of the deliveries to the enterprises of its streets (whoever
+issued the policy — a city policy counts in each district it reached); a department (市人力社保局, which owns no
+street) gets those of the policies it issued (it or a unit under it), wherever they reached. docs/statistics.md
+defines each figure."""
 
 from __future__ import annotations
 
@@ -15,9 +20,10 @@ from sqlmodel import Session, col, func, select
 
 from app.auth.principal import Principal
 from app.errors import Forbidden
-from app.policies.models import PolicyDelivery
-from app.enums import Outcome
+from app.enums import Outcome, UnitKind
+from app.policies.models import Policy, PolicyDelivery
 from app.policies.schemas import PolicyStats
+from app.stats.figures import ratio
 from app.stats.periods import Period, resolve_period
 from app.units import service as units
 from app.units.models import Unit
@@ -33,11 +39,14 @@ def policy_stats(session: Session, principal: Principal, *, unit_code: str | Non
 
 
 def figures(session: Session, unit: Unit, period: Period) -> PolicyStats:
-    """Figures of the deliveries made in the period to enterprises whose street (at delivery) is under `unit`;
-    reads, declarations of interest and outcomes count whenever they happened, for the deliveries of the period."""
+    """Figures of the deliveries made in the period to enterprises whose street (at delivery) is under `unit`, or for
+    a department, of the policies issued under it; reads, declarations of interest and outcomes count whenever they
+    happened, for the deliveries of the period."""
     d = PolicyDelivery
-    conditions: list[Any] = [col(d.street_unit_id).in_(select(Unit.id).where(col(Unit.path).startswith(unit.path))),
-                             col(d.delivered_at) >= period.start, col(d.delivered_at) < period.end]
+    subtree = select(Unit.id).where(col(Unit.path).startswith(unit.path))
+    reach = (col(d.policy_id).in_(select(Policy.id).where(col(Policy.issuer_unit_id).in_(subtree)))
+             if unit.kind == UnitKind.department else col(d.street_unit_id).in_(subtree))
+    conditions: list[Any] = [reach, col(d.delivered_at) >= period.start, col(d.delivered_at) < period.end]
     granted = d.outcome == Outcome.granted
     row = session.execute(select(
         func.count(sa.distinct(d.policy_id)), func.count(d.id), func.count(sa.distinct(d.enterprise_id)),
@@ -47,5 +56,5 @@ def figures(session: Session, unit: Unit, period: Period) -> PolicyStats:
     ).where(*conditions)).one()
     policies, deliveries, reached, read, interested, granted_count, amount = row
     return PolicyStats(unit_code=unit.code, policies=policies, deliveries=deliveries, enterprises_reached=reached,
-                       read_rate=read / deliveries if deliveries else None, interested=interested,
+                       read_rate=ratio(read, deliveries), interested=interested,
                        granted=int(granted_count), granted_amount_cny=int(amount))

@@ -3,9 +3,9 @@
 Statistics are a read model: these queries read `pairing`, `visit` and `enterprise` directly. Every figure is a
 count in the database; Python only folds the few rows grouped by street. Pairing conditions are hashed subplans;
 the visit and appeal tests are index probes per enterprise — visit(enterprise_id, visited_on),
-appeal(enterprise_id, created_at) (migration 0012) — so the cost grows with the enterprises in scope, not with the
-appeals or visits (1M appeals, 500k visits, 20k enterprises: bench/bench_programme.py, bench/RESULTS.md).
-"""
+appeal(enterprise_id, created_at, resolved_at) (migrations 0012, 0013) — so the cost grows with the enterprises in
+scope, not with the appeals or visits (1M appeals, 500k visits, 20k enterprises: bench/bench_programme.py,
+bench/RESULTS.md)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The programme's figures use case (GET /api/v1/stats/programme, the dashboard's sentence and coverage table).
 
 Scope, period, reach and 404s are those of the other statistics (`app.stats.service.scope_for`, `resolve_period`);
-the appeal counts are the summary's own (`appeal_totals`); the rest is app/stats/programme_queries.py. Read-only.
+the appeal counts are the summary's own (`collected_resolved`); the rest is app/stats/programme_queries.py. Read-only.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app.stats.figures import ratio
 from app.stats.periods import Period, resolve_period
 from app.stats.programme import ProgrammeFigures, programme_payload, visit_cutoffs
 from app.stats.schemas import ProgrammeCoverage, StatsProgramme
-from app.stats.service import Scope, appeal_totals, end_read, scope_for
+from app.stats.service import Scope, collected_resolved, end_read, scope_for
 
 
 def programme(session: Session, principal: Principal, *, unit_code: str | None, start: str | None,
@@ -33,9 +33,8 @@ def programme_for(session: Session, scope: Scope, period: Period, *, now: dateti
         queries.no_jit(session)
         collected, resolved = queries.department_appeals(session, reach, period)
     else:
-        counts = appeal_totals(session, scope, period, now=now)  # ends its read transaction
-        collected, resolved = counts.collected, counts.resolved
-    queries.no_jit(session)  # (again: appeal_totals ended its transaction)
+        collected, resolved = collected_resolved(session, scope, period, now=now)  # ends its read transaction
+    queries.no_jit(session)  # (again: collected_resolved ended its transaction)
     cutoffs = visit_cutoffs(queries.load_visit_policy(session), now.astimezone(SHANGHAI).date())
     by_street = queries.enterprise_counts(session, reach, period, now=now, cutoffs=cutoffs)
     visits = queries.visit_count(session, reach, period)

@@ -92,5 +92,6 @@ def programme(session: SessionDep, principal: StaffDep, now: NowDep, from_: From
 @router.get("/policies", response_model=PolicyStats, responses=problem_responses(403))
 def policy_stats(session: SessionDep, principal: StaffDep, now: NowDep, from_: FromQuery = None,
                  to: ToQuery = None, unit: UnitQuery = None) -> PolicyStats:
-    """政策推送与兑现：推送政策数、推送数、触达企业、已读率、意向申报、已兑现及金额。"""
+    """政策推送与兑现：推送政策数、推送数、触达企业、已读率、意向申报、已兑现及金额。统计期内推送的政策送达：区域单位按企业属地
+    街道（在其辖区内的企业收到的所有政策），部门按发布单位（本部门及下属单位发布的政策，送达何处都算）。口径见 docs/statistics.md。"""
     return policy_figures.policy_stats(session, principal, unit_code=unit, start=from_, end=to, now=now)

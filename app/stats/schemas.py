@@ -128,7 +128,7 @@ class StatsBulletin(BaseModel):
     markdown: str = Field(description="政府周报体例的中文 Markdown 文本")
     policies: PolicyStats | None = Field(
         default=None, description="本周的政策推送与兑现（周报“政策推送与兑现”一节的本周数字），与 GET /api/v1/stats/policies "
-                                  "以本周首尾两日为 from/to、同一单位查询的结果相同；部门单位为 null（政策按企业属地街道统计）")
+                                  "以本周首尾两日为 from/to、同一单位查询的结果相同（部门单位为其发布的政策的数字）")
 
 
 _PROGRAMME_EXAMPLE = {

@@ -109,9 +109,16 @@ def _aggregate(session: Session, scope: Scope, period: Period, *, now: datetime,
     return Figures(total, dimensions, [(child, per_child[child.id]) for child in scope.children])  # type: ignore[index]
 
 
-def appeal_totals(session: Session, scope: Scope, period: Period, *, now: datetime) -> Counts:
-    """The summary's counts for a scope and period (the programme's 收集/解决 are these, so they never disagree)."""
-    return _aggregate(session, scope, period, now=now).total
+def collected_resolved(session: Session, scope: Scope, period: Period, *, now: datetime) -> tuple[int, int]:
+    """The programme's 收集/解决: the summary's `collected` and `resolved` by the same path (the rollup for whole
+    days of an area, live otherwise), so the two never disagree; only the rollup's two columns are read."""
+    if scope.by_owner or not period.whole_days:
+        counts = _aggregate(session, scope, period, now=now).total
+        return counts.collected, counts.resolved
+    rollup.refresh(session, now=now)
+    totals = rollup.read_collected_resolved(session, period, scope.unit_ids)
+    end_read(session)
+    return totals
 
 
 def _with_all_codes(found: dict[str, int], codes: tuple[str, ...]) -> dict[str, int]:

@@ -36,14 +36,11 @@ def bulletin(
         visits=_visit_line(session, scope, period, year, now=now), policies=policies,
     ))
     return StatsBulletin(week=label, unit_code=scope.unit.code, unit_name=scope.unit.name, markdown=markdown,
-                         policies=policies.week if policies else None)
+                         policies=policies.week)
 
 
-def _policy_line(session: Session, scope: Scope, week: Period, year: Period) -> bulletin_text.PolicyLine | None:
-    """GET /stats/policies for the week and for the year so far. None for a department: policies reach enterprises
-    by their street, and a department owns none (its figures would read "nothing pushed" however much it pushed)."""
-    if scope.by_owner:
-        return None
+def _policy_line(session: Session, scope: Scope, week: Period, year: Period) -> bulletin_text.PolicyLine:
+    """GET /stats/policies for the week and for the year so far (for a department: the policies it issued)."""
     figures = [policy_figures.figures(session, scope.unit, p) for p in (week, year)]
     end_read(session)
     return bulletin_text.PolicyLine(*figures)

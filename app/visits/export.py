@@ -13,14 +13,17 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 
 from app.core.time import SHANGHAI
+from app.enterprises.industry import industry_label
+from app.enterprises.models import Enterprise
 from app.enterprises.pii import mask_mobile
-from app.enums import VISIT_MODE_LABELS, VisitMode
+from app.enums import KEY_LEVEL_LABELS, SCALE_LABELS, VISIT_MODE_LABELS, VisitMode
 from app.visits.models import Visit
 from app.visits.views import Lookups
 
 BOM = "\ufeff"
 HEADERS: tuple[str, ...] = (
-    "走访编号", "走访日期", "企业名称", "统一社会信用代码", "属地街道", "走访方式", "走访人", "走访人单位", "同行人员",
+    "走访编号", "走访日期", "企业名称", "统一社会信用代码", "属地街道", "所属行业", "企业规模", "重点企业", "走访方式",
+    "走访人", "走访人单位", "同行人员",
     "走访情况", "收集诉求数", "诉求编号", "宣讲政策数", "回头看日期", "回头看已提醒", "登记方式", "登记时间",
 )
 VIA_LABELS = {"api": "接口", "chatbot": "钉钉机器人", "page": "页面"}
@@ -36,6 +39,13 @@ def _text(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
+def facts(enterprise: Enterprise) -> tuple[str, str, str]:
+    """所属行业 (GB/T 4754-2017 code and name), 企业规模, 重点企业: blank when not recorded."""
+    industry = industry_label(enterprise.industry) if enterprise.industry else ""
+    scale, key_level = enterprise.scale or "", enterprise.key_level or ""
+    return industry, SCALE_LABELS.get(scale, scale), KEY_LEVEL_LABELS.get(key_level, key_level)
+
+
 def row(visit: Visit, found: Lookups, *, full_contact: Callable[[int], bool]) -> list[str | int]:
     enterprise = found.enterprises[visit.enterprise_id]
     visitor = found.person(visit.visitor_user_id, visit.visitor_unit_id)
@@ -47,7 +57,7 @@ def row(visit: Visit, found: Lookups, *, full_contact: Callable[[int], bool]) ->
         mode = visit.mode
     return [
         visit.id or 0, visit.visited_on.isoformat(), _text(enterprise.name), enterprise.uscc,
-        found.units[visit.street_unit_id].name, mode, _text(visitor.name), visitor.unit_name,
+        found.units[visit.street_unit_id].name, *facts(enterprise), mode, _text(visitor.name), visitor.unit_name,
         "、".join(_text(found.person(u).name) for u in visit.participant_user_ids), _text(summary), len(raised),
         "、".join(a.number for a in raised), len(visit.policy_ids),
         visit.revisit_on.isoformat() if visit.revisit_on else "", "是" if visit.revisit_sent_at else "否",

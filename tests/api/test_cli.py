@@ -155,3 +155,37 @@ def test_serve_port_moves_the_default_public_base_url_in_dev(monkeypatch, tmp_pa
     finally:
         get_settings.cache_clear()
     assert seen["url"] == expected
+
+
+@pytest.mark.parametrize(("workers", "in_process", "beside", "servers_run_it"), [
+    (1, None, False, "true"),     # one process: the worker runs inside it (the app's lifespan)
+    (3, None, True, "false"),     # N processes: one worker, in the supervisor; the servers run none
+    (3, "false", False, "false"),  # the operator runs `zhuqi worker`: nobody else does
+])
+def test_serve_runs_one_background_worker_whatever_the_process_count(monkeypatch, tmp_path, workers, in_process,
+                                                                      beside, servers_run_it):
+    from app import cli, worker
+    from app.config import get_settings
+    from app.core import serving
+
+    seen = {}
+    monkeypatch.setenv("ZHUQI_DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    monkeypatch.setenv("ZHUQI_ENV", "test")
+    monkeypatch.setenv("ZHUQI_RUN_WORKERS_IN_PROCESS", in_process or "restored-after-the-test")
+    if in_process is None:
+        monkeypatch.delenv("ZHUQI_RUN_WORKERS_IN_PROCESS")
+    monkeypatch.setattr(worker, "start_beside", lambda settings: seen.setdefault("started", settings))
+
+    def launch(*_: object, **kwargs: object) -> None:  # what uvicorn would be given, and what its processes inherit
+        seen.update(kwargs, servers=os.environ["ZHUQI_RUN_WORKERS_IN_PROCESS"])
+        if kwargs["beside"] is not None:
+            kwargs["beside"]()  # type: ignore[operator]
+
+    monkeypatch.setattr(serving, "run", launch)
+    get_settings.cache_clear()
+    try:
+        assert cli.main(["serve", "--workers", str(workers)]) == 0
+    finally:
+        get_settings.cache_clear()
+    assert seen["workers"] == workers and seen["servers"] == servers_run_it
+    assert ("started" in seen) is beside

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.dingtalk.errors import Kind, judge_api, judge_legacy, parse
+from app.dingtalk.errors import Kind, judge_api, judge_legacy, parse, task_missing
 from app.dingtalk.tokens import MARGIN_S, TokenCache
 
 
@@ -37,7 +37,10 @@ def test_legacy_transport_and_unparseable() -> None:
     (400, {"code": "InvalidAuthentication", "message": "不合法的access_token"}, Kind.token),
     (401, None, Kind.token),
     (400, {"code": "invalidClientIdOrSecret"}, Kind.permanent),
-    (400, {"code": "todo.taskCreate.paramError", "message": "task exist"}, Kind.duplicate),
+    (400, {"code": "todo.taskCreate.paramError", "message": "task exist"}, Kind.duplicate),  # the doc's table
+    (400, {"code": "todo.taskCreate.paramError",  # the wire (docs/dingtalk.md §4)
+           "message": "todo.taskCreate.paramError%!(EXTRA string=task existed sourceId is 34347712)"}, Kind.duplicate),
+    (400, {"code": "todo.taskUpdate.paramError", "message": "task not exist"}, Kind.permanent),
     (400, {"code": "todo.taskCreate.paramError", "message": "subject is oversize"}, Kind.permanent),
     (400, {"code": "todo.taskCreate.flowControlError"}, Kind.throttled),
     (429, None, Kind.throttled),
@@ -56,3 +59,16 @@ def test_the_token_cache_expires_a_margin_early_and_can_be_forgotten() -> None:
     assert cache.valid(1000 + 7200 - MARGIN_S) is None
     cache.forget()
     assert cache.valid(1001) is None
+
+
+@pytest.mark.parametrize(("code", "message", "missing"), [
+    ("todo.taskUpdate.paramError", "task not exist", True),  # the doc's table
+    ("todo.taskDelete.paramError", "todo.taskDelete.paramError%!(EXTRA string=task not exist)", True),  # the wire
+    ("todo.taskExecutorStatusUpdate.paramError", "task not exist", True),
+    ("todo.taskCreate.paramError", "todo.taskCreate.paramError%!(EXTRA string=task existed sourceId is 7)", False),
+    ("todo.taskUpdate.paramError", "task not belong to bizTag", False),  # another app's task: not ours to skip
+    ("todo.paramError", "user not exist", False),
+    ("invalidParameter", "task not exist", False),
+])
+def test_a_missing_task_is_the_todo_code_and_the_phrase(code: str, message: str, missing: bool) -> None:
+    assert task_missing(judge_api(400, {"code": code, "message": message})) is missing

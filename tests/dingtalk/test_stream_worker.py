@@ -12,9 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from tests.dingtalk.streaming import a_stranger_asks_for_help
+from tests.dingtalk.streaming import a_stranger_asks_for_help, kill_if_running, run_against_gateway, stream_state
 from tests.fakes.dingtalk_stream_gateway import FakeStreamGateway
 
 pytestmark = pytest.mark.slow
@@ -42,30 +41,16 @@ def test_zhuqi_worker_holds_the_stream_connection(tmp_path: Path) -> None:
         try:
             await gateway.wait_connected(timeout=60)
             await a_stranger_asks_for_help(gateway, "msgW1")
-            engine = sa.create_engine(db)
             deadline = time.monotonic() + 30
             state = None
             while time.monotonic() < deadline and state != "connected":
                 await asyncio.sleep(0.2)
-                with engine.connect() as conn:
-                    state = conn.execute(sa.text("SELECT state FROM dingtalk_stream_state")).scalar()
+                state = stream_state(db)
             assert state == "connected"
             worker.send_signal(signal.SIGTERM)
             assert await asyncio.to_thread(worker.wait, 30) == 0
-            with engine.connect() as conn:
-                assert conn.execute(sa.text("SELECT state FROM dingtalk_stream_state")).scalar() == "stopped"
-            engine.dispose()
+            assert stream_state(db) == "stopped"
         finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait(10)
+            kill_if_running(worker)
 
-    async def go() -> None:
-        async with FakeStreamGateway() as gateway:
-            await asyncio.wait_for(scenario(gateway), 120)
-
-    try:
-        asyncio.run(go())
-    except BaseException:
-        print(log.read_text(errors="replace")[-4000:])
-        raise
+    run_against_gateway(scenario, timeout=120, log=log)

@@ -9,31 +9,23 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlmodel import func, select
 
 from app.appeals.models import Appeal, AppealEvent
 from app.dingtalk import dispatch, handlers
-from app.dingtalk.client import DingTalkApi
 from app.dingtalk.models import DingTalkNoticeDay, DingTalkOp, DingTalkTodo, DingTalkUnionId
 from app.units.models import Unit
+from tests.dingtalk.workplace import (CARD_URL, GROUP, app_fake, dispatch_round, file_appeal, read, workplace,
+                                      workplace_settings)
 from tests.fakes.dingtalk_app import FakeDingTalkApp
-from tests.helpers import appeal_body, assert_problem
+from tests.helpers import assert_problem
 
 pytestmark = pytest.mark.db
-
-CARD_SECRET = "fake-card-secret"
-GROUP = "cidXiXiJieDao=="
-CARD_URL = "/api/v1/callbacks/dingtalk/card"
 
 
 @pytest.fixture
 def settings(database_url, tmp_path):  # type: ignore[no-untyped-def]
-    from tests.conftest import make_settings
-
-    return make_settings(database_url, tmp_path / "attachments", dingtalk_app_key="dingfakeappkey",
-                         dingtalk_app_secret=SecretStr("fake-app-secret"), dingtalk_agent_id=3_000_001,
-                         dingtalk_card_template_id="tpl.zhuqi.appeal", dingtalk_card_api_secret=SecretStr(CARD_SECRET))
+    return workplace_settings(database_url, tmp_path)
 
 
 @pytest.fixture(autouse=True)
@@ -46,34 +38,7 @@ def _unconfigure_after() -> Iterator[None]:
 
 @pytest.fixture
 def fake(clock) -> FakeDingTalkApp:  # type: ignore[no-untyped-def]
-    fake = FakeDingTalkApp(clock=lambda: clock.now.timestamp())
-    fake.add_user("wangxm01", name="王晓明")
-    fake.add_user("lina02", name="李娜")
-    return fake
-
-
-def workplace(fake: FakeDingTalkApp, clock: Any, transport: httpx.BaseTransport | None = None) -> DingTalkApi:
-    return DingTalkApi(httpx.Client(transport=transport or fake.transport()), app_key="dingfakeappkey",
-                       app_secret="fake-app-secret", agent_id=3_000_001, robot_code="dingfakeappkey",
-                       clock=lambda: clock.now.timestamp())
-
-
-def dispatch_round(db, settings, clock, place: DingTalkApi) -> int:  # type: ignore[no-untyped-def]
-    return dispatch.dispatch_due(db, settings, clock.now, workplace=place, rand=lambda: 0.5)
-
-
-def read(db, query):  # type: ignore[no-untyped-def]
-    """Rows in a short transaction of their own: on SQLite an open reader would block the dispatcher's writes."""
-    from app.db import session_for
-
-    with session_for(db) as session:
-        return list(session.exec(query).all())
-
-
-def file_appeal(client, keys) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    response = client.post("/api/v1/appeals", json=appeal_body(), headers=keys["city"])
-    assert response.status_code == 201, response.text
-    return response.json()
+    return app_fake(clock)
 
 
 class Crash(BaseException):
@@ -289,3 +254,26 @@ def test_a_token_dingtalk_revoked_early_is_refreshed_and_the_notice_still_goes(c
     dispatch_round(db, settings, clock, place)
     assert len(fake.received["wangxm01"]) == 2 and fake.tokens_issued == 2
     assert {op.status for op in read(db, select(DingTalkOp))} == {"sent"}
+
+
+def test_each_appeal_and_step_is_new_content_so_one_day_delivers_every_notice(client, keys, clock, db, settings,
+                                                                              fake):
+    """DingTalk delivers the same content to a user once a day and still answers success (the fake enforces it):
+    arrival, 督办 and a recolour to red of one appeal within the same minute, and a second appeal, all arrive."""
+    place = workplace(fake, clock)
+    first = file_appeal(client, keys)
+    dispatch_round(db, settings, clock, place)
+    base = f"/api/v1/appeals/{first['id']}/actions"
+    assert client.post(f"{base}/supervise", json={"note": "市专班关注"}, headers=keys["city"]).status_code == 200
+    dispatch_round(db, settings, clock, place)
+    red = client.post(f"{base}/recolor", json={"urgency": "red", "reason": "企业停产风险"}, headers=keys["city"])
+    assert red.status_code == 200, red.text
+    dispatch_round(db, settings, clock, place)
+    second = file_appeal(client, keys)
+    dispatch_round(db, settings, clock, place)
+    sent = read(db, select(DingTalkOp).where(DingTalkOp.kind == "notice", DingTalkOp.userid == "wangxm01"))
+    assert len(sent) == 4 and {op.status for op in sent} == {"sent"}
+    texts = fake.texts_received("wangxm01")
+    assert len(texts) == len(set(texts)) == 4  # what DingTalk showed: every one, none dropped as a repeat
+    assert [first["number"] in t for t in texts] == [True, True, True, False] and second["number"] in texts[3]
+    assert "督办" in texts[1] and "红" in texts[2]

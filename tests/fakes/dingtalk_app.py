@@ -21,8 +21,11 @@ Rules enforced (each has a test in tests/dingtalk/test_fake_app.py):
   is what each person actually saw; getsendresult reports the rest.
 - userid → unionId (`/topapi/v2/user/get`); unknown → 60121.
 - To-dos keyed by (unionId in the path, task id); a second create with the same sourceId for that unionId →
-  HTTP 400 todo.taskCreate.paramError "task exist"; update/done/delete of an unknown id → 400 "task not exist";
-  `GET …/tasks/sources/{sourceId}` (GetTodoTaskBySourceId) → the task, or 400 "task not exist".
+  HTTP 400 todo.taskCreate.paramError "task existed sourceId is …"; update/done/delete of an unknown or deleted id →
+  400 todo.taskUpdate/taskDelete.paramError "task not exist"; `GET …/tasks/sources/{sourceId}`
+  (GetTodoTaskBySourceId) → the task, or 400 "task not exist". These refusals carry their message as DingTalk sends
+  it, the code first in a Go format leftover: "todo.taskDelete.paramError%!(EXTRA string=task not exist)", and no
+  request id (docs/dingtalk.md §4).
 - Cards: createAndDeliver needs cardTemplateId, outTrackId, string-valued cardParamMap, an IM_GROUP/IM_ROBOT
   openSpaceId (IM_GROUP also robotCode); a reused outTrackId is refused; PUT /v1.0/card/instances merges
   (updateCardDataByKey) or replaces. `card_click()` builds the signed HTTP callback DingTalk would send
@@ -303,7 +306,7 @@ class FakeDingTalkApp:
                 return _api_error(400, "todo.taskCreate.paramError", "todo.taskCreate.paramError")
             source_id = body.get("sourceId")
             if source_id and any(k[0] == union_id and t.get("sourceId") == source_id for k, t in self.todos.items()):
-                return _api_error(400, "todo.taskCreate.paramError", "task exist")
+                return _todo_refusal("taskCreate", f"task existed sourceId is {source_id}")
             now_ms = int(self.clock() * 1000)
             task = {**body, "id": f"task{next(self._ids):06d}", "done": False, "createdTime": now_ms,
                     "modifiedTime": now_ms, "finishTime": 0, "creatorUnionId": union_id}
@@ -312,7 +315,7 @@ class FakeDingTalkApp:
         task = self.todos.get((union_id, task_id or ""))
         verb = {"PUT": "taskUpdate", "DELETE": "taskDelete", "GET": "taskGet"}.get(method, "task")
         if task is None:
-            return _api_error(400, f"todo.{verb}.paramError", "task not exist")
+            return _todo_refusal(verb, "task not exist")
         if method == "DELETE":
             del self.todos[(union_id, task["id"])]
             return httpx.Response(200, json={"result": True, "requestId": uuid.uuid4().hex})
@@ -334,7 +337,7 @@ class FakeDingTalkApp:
         for (holder, _), task in self.todos.items():
             if holder == union_id and task.get("sourceId") == source_id:
                 return httpx.Response(200, json={**task, "requestId": uuid.uuid4().hex})
-        return _api_error(400, "todo.taskGet.paramError", "task not exist")
+        return _todo_refusal("taskGet", "task not exist")  # [INF] the other to-do calls' refusal
 
     def _card_create(self, body: dict[str, Any]) -> httpx.Response:
         if not body.get("cardTemplateId"):
@@ -427,6 +430,13 @@ def _sub_error(sub_code: str, sub_msg: str) -> httpx.Response:
 
 def _api_error(status: int, code: str, message: str) -> httpx.Response:
     return httpx.Response(status, json={"code": code, "message": message, "requestid": str(uuid.uuid4()).upper()})
+
+
+def _todo_refusal(action: str, detail: str) -> httpx.Response:
+    """The to-do service's HTTP 400 as it reaches a client (docs/dingtalk.md §4: seen through the official SDK as
+    "code: 400, todo.taskDelete.paramError%!(EXTRA string=task not exist) request id: null")."""
+    code = f"todo.{action}.paramError"
+    return httpx.Response(400, json={"code": code, "message": f"{code}%!(EXTRA string={detail})"})
 
 
 def _loads(text: str) -> Any:

@@ -48,7 +48,7 @@ def test_the_city_year_as_written(data, browser_for):
     assert {key: text for key, (_, text) in shown.items()} == {
         "policies": "3项", "enterprises_reached": "5家", "deliveries": "9家次", "read_rate": "55.6%",
         "interested": "2个", "granted": "3笔", "granted_amount_cny": "81.73万元"}
-    assert shown["granted_amount_cny"][0] == 817_345 and shown["read_rate"][0] == 5 / 9
+    assert shown["granted_amount_cny"][0] == 817_345 and shown["read_rate"][0] == 0.5556  # 5/9 to 4 decimals, as every rate
 
 
 def test_a_street_admin_sees_only_the_streets_deliveries(data, browser_for):
@@ -79,6 +79,12 @@ def test_no_policies_at_all(keys, clock, browser_for):
     assert "统计区间内未向本单位属地企业推送政策" in inner
 
 
-def test_a_department_has_no_policy_panel(data, browser_for):
-    page = browser_for("city").get("/dashboard", params={"unit": "330106-RLSB"})
-    assert page.status_code == 200 and 'id="policies"' not in page.text
+def test_a_department_sees_the_policies_it_issued(client, city, data, browser_for):
+    from tests.stats.policy_dataset import seed_department_policy
+
+    seed_department_policy(city)
+    params = {"unit": "330100-RLSB", **W47}
+    shown = panel(browser_for("city").get("/dashboard", params=params).text)
+    api = client.get("/api/v1/stats/policies", params=params, headers=data["city"]).json()
+    assert {key: value for key, (value, _) in shown.items()} == {key: api[key] for key in KEYS}
+    assert (api["policies"], api["deliveries"], api["granted_amount_cny"]) == (1, 5, 3_000)

@@ -77,7 +77,7 @@ def test_a_colleague_of_the_owning_unit_paired_with_the_enterprise_is_not_assist
 
 def test_a_cohandling_units_note_is_assist_too(client, keys, appeal):
     """协办 is "not of the owning unit", whatever let them write: a 加派 unit's member as well as a paired cadre.
-    (西湖区 here: a 加派 unit outside the owner's tree does not see the appeal yet — app.appeals.access.)"""
+    (A 加派 unit outside the owner's tree reads it too: tests/accounts/test_access_matrix_cohandle.py.)"""
     r = client.post(f"/api/v1/appeals/{appeal['id']}/actions/cohandle", json={"target_unit_code": "330106"},
                     headers=keys["xixi_admin"])
     assert r.status_code == 200, r.text

@@ -18,6 +18,10 @@ Expected (policies, deliveries, reached, read, interested, granted, amount):
   西溪街道 (1, 1, 1, 1 → 1.0, 1, 1, 800,000).
 - W47 杭州市 (2, 4, 4, 2 → 0.5, 1, 1, 5,000); 西溪街道 (1, 1, 1, 1 → 1.0, 1, 0, 0); 湖墅街道 (1, 1, 1, 1 → 1.0, 0, 0, 0).
 - 2026 to the end of W47, 杭州市: (3, 9, 5, 5 → 5/9, 2, 3, 817,345).
+
+`seed_department_policy` adds, for the tests of a department's figures, P4 市人力社保局高校毕业生就业补贴 (issuer
+330100-RLSB, a city department), pushed 11-17 W47 to all five: 西溪 read, 湖墅 interest (11-18), 城厢 granted 3,000.
+Its figures, W47 and 2026 alike: (1, 5, 5, 2 → 0.4, 1, 1, 3,000); W46: nothing.
 """
 
 from __future__ import annotations
@@ -108,3 +112,12 @@ def seed_policies(session: Session) -> None:
     read(session, HUSHU_ENTERPRISE, p3[HUSHU_ENTERPRISE], t(17, 15))
     outcome(session, "330105011", p3[KANGQIAO_ENTERPRISE], t(18, 10), "granted", 5_000)
     session.rollback()  # end the read the last answer opened: SQLite would hold the app's writers behind it
+
+
+def seed_department_policy(session: Session) -> None:
+    p4 = publish_and_push(session, "330100-RLSB", "市人力社保局高校毕业生就业补贴", at=t(17, 14))
+    assert len(p4) == 5
+    read(session, XIXI_ENTERPRISE, p4[XIXI_ENTERPRISE], t(17, 16))
+    interest(session, HUSHU_ENTERPRISE, p4[HUSHU_ENTERPRISE], t(18, 10))
+    outcome(session, "330109", p4[CHENGXIANG_ENTERPRISE], t(18, 11), "granted", 3_000)
+    session.rollback()

@@ -13,9 +13,11 @@ from app.policies.schemas import PolicyStats
 from app.stats import bulletin, policy_figures, weekly
 from app.stats.figures import Counts
 from tests.helpers import assert_problem
-from tests.stats.policy_dataset import NOW, W46, W47, seed_policies
+from tests.stats.policy_dataset import NOW, W46, W47, seed_department_policy, seed_policies
 
 SECTION = "## 三、政策推送与兑现"
+NOTHING = {"unit_code": "330100", "policies": 0, "deliveries": 0, "enterprises_reached": 0, "read_rate": None,
+           "interested": 0, "granted": 0, "granted_amount_cny": 0}
 
 
 @pytest.fixture
@@ -144,9 +146,28 @@ class TestApi:
         assert "本周推送政策1项，触达企业2家（2家次），企业已读率50.0%；企业意向申报1个；已兑现1笔，兑现金额80万元。" \
             in body["markdown"]
 
-    def test_a_department_has_no_policy_section(self, client, data):
-        body = client.get("/api/v1/stats/bulletin", params={"unit": "330106-RLSB"}, headers=data["city"]).json()
-        assert body["policies"] is None and "政策推送与兑现" not in body["markdown"]
+    def test_a_department_has_the_figures_of_the_policies_it_issued(self, client, city, data):
+        seed_department_policy(city)
+        dept = {"unit_code": "330100-RLSB", "policies": 1, "deliveries": 5, "enterprises_reached": 5, "read_rate": 0.4,
+                "interested": 1, "granted": 1, "granted_amount_cny": 3_000}
+        for week, expected in (("2026-W47", dept), ("2026-W46", dept | NOTHING | {"unit_code": "330100-RLSB"})):
+            body = client.get("/api/v1/stats/bulletin", params={"unit": "330100-RLSB", "week": week},
+                              headers=data["city"]).json()
+            assert body["policies"] == expected
+            period = W47 if week == "2026-W47" else W46
+            assert client.get("/api/v1/stats/policies", params={"unit": "330100-RLSB", **period},
+                              headers=data["city"]).json() == expected
+        text = section(body["markdown"])  # W46: nothing that week, the year's P4 (pushed in W47, so "so far" is 0)
+        assert text == "本周未推送政策，2026年以来尚未推送政策。"
+        w47 = client.get("/api/v1/stats/bulletin", params={"unit": "330100-RLSB"}, headers=data["city"]).json()
+        assert section(w47["markdown"]).splitlines()[0] == (
+            "本周推送政策1项，触达企业5家（5家次），企业已读率40.0%；企业意向申报1个；已兑现1笔，兑现金额3000元。")
+        # 西湖区人力社保局 issued nothing: its section says so (the city department's policy is not its own)
+        other = client.get("/api/v1/stats/bulletin", params={"unit": "330106-RLSB"}, headers=data["city"]).json()
+        assert other["policies"] == NOTHING | {"unit_code": "330106-RLSB"}
+        # an area still counts what reached its enterprises, whoever issued it: 西溪街道 now has P2 and P4 this week
+        xixi = client.get("/api/v1/stats/policies", params=W47, headers=data["xixi_admin"]).json()
+        assert (xixi["policies"], xixi["deliveries"]) == (2, 2)
 
     def test_another_districts_bulletin_is_404(self, client, data):
         assert_problem(client.get("/api/v1/stats/bulletin", params={"unit": "330106"}, headers=data["gongshu"]), 404)
@@ -154,6 +175,5 @@ class TestApi:
     def test_no_policies_the_section_says_so(self, client, keys, clock):
         clock.set(NOW)
         body = client.get("/api/v1/stats/bulletin", headers=keys["city"]).json()
-        assert body["policies"] == {"unit_code": "330100", "policies": 0, "deliveries": 0, "enterprises_reached": 0,
-                                    "read_rate": None, "interested": 0, "granted": 0, "granted_amount_cny": 0}
+        assert body["policies"] == NOTHING
         assert section(body["markdown"]) == "本周未推送政策，2026年以来尚未推送政策。"

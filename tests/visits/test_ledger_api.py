@@ -80,13 +80,16 @@ def test_a_paired_cadre_reads_the_enterprises_visits(client, people, keys):
 
 
 def test_export_csv_and_xlsx_with_chinese_headers_and_no_contact(client, people, keys):
+    facts = {"industry": "C39", "scale": "small", "key_level": "district"}
+    assert client.patch(f"/api/v1/enterprises/{XIXI_ENTERPRISE}", json=facts,
+                        headers=keys["xixi_admin"]).status_code == 200
     record(client, people["wang"], XIXI_ENTERPRISE, "2026-02-20", appeals=[raised()],
            summary="企业联系人电话 13912340001，反映用电增容慢。=1+1")
     csv = client.get("/api/v1/visits/export.csv", params={"unit": "330106"}, headers=keys["xihu"])
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv.headers["content-disposition"]
     text = csv.content.decode("utf-8")
-    assert text.startswith("\ufeff走访编号,走访日期,企业名称,统一社会信用代码,属地街道,走访方式,走访人")
+    assert text.startswith("\ufeff走访编号,走访日期,企业名称,统一社会信用代码,属地街道,所属行业,企业规模,重点企业,走访方式,走访人")
     assert "杭州西溪智造科技有限公司" in text and "上门走访" in text and "王晓明" in text and "ZQ2026-000001" in text
     assert "13912340001" not in text and "139****0001" in text  # the district admin sees no contact mobile
     assert "陈立" not in text  # the enterprise's contact person is not in the ledger
@@ -96,8 +99,12 @@ def test_export_csv_and_xlsx_with_chinese_headers_and_no_contact(client, people,
     sheet = load_workbook(io.BytesIO(xlsx.content))["走访台账"]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("走访编号", "走访日期", "企业名称", "统一社会信用代码") and len(rows) == 2
-    assert rows[1][2] == "杭州西溪智造科技有限公司" and rows[1][10] == 1
-    assert "13912340001" in rows[1][9]  # the owning street's admin sees the contact in full, as on the record
+    cell = dict(zip(rows[0], rows[1], strict=True))
+    assert cell["企业名称"] == "杭州西溪智造科技有限公司" and cell["收集诉求数"] == 1
+    assert "13912340001" in cell["走访情况"]  # the owning street's admin sees the contact in full, as on the record
+    # The enterprise facts, in words (GB/T 4754-2017 code and name, scale, key level), in both formats.
+    assert (cell["所属行业"], cell["企业规模"], cell["重点企业"]) == ("C39 计算机、通信和其他电子设备制造业", "小型", "区级")
+    assert ",C39 计算机、通信和其他电子设备制造业,小型,区级," in text
 
     assert_problem(client.get("/api/v1/visits/export.csv", params={"unit": "330106"}, headers=keys["gongshu"]), 404)
     assert_problem(client.get("/api/v1/visits/export.xlsx"), 401)

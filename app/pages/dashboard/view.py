@@ -66,7 +66,7 @@ class DashboardData:
     has_children: bool
     today: str  # ISO date, Asia/Shanghai
     programme: StatsProgramme | None = None  # the programme's sentence and coverage (GET /api/v1/stats/programme)
-    policies: PolicyStats | None = None  # GET /api/v1/stats/policies; None for a department (no street of its own)
+    policies: PolicyStats | None = None  # GET /api/v1/stats/policies (a department: the policies it issued)
 
 
 def check_viewer(viewer: Viewer) -> Principal:
@@ -94,8 +94,7 @@ def dashboard(
     programme = programme_service.programme(session, principal, unit_code=code, start=start, end=end, now=now)
     try:
         scope = stats.scope_for(session, principal, code)
-        policies = None if scope.by_owner else policy_figures.policy_stats(
-            session, principal, unit_code=code, start=start, end=end, now=now)
+        policies = policy_figures.policy_stats(session, principal, unit_code=code, start=start, end=end, now=now)
         return DashboardData(
             summary=summary, weeks=weeks, bulletin=bulletin,
             attention=_attention(session, principal, scope.unit_ids),
