@@ -89,9 +89,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_placeholders_in_prod(self) -> Settings:
         if self.env is Env.prod:
-            if self.secret_key.get_secret_value() in ("", PLACEHOLDER_SECRET) or len(
-                self.secret_key.get_secret_value()
-            ) < 32:
+            if self.signing_secret in ("", PLACEHOLDER_SECRET) or len(self.signing_secret) < 32:
                 raise ValueError("ZHUQI_SECRET_KEY must be set to a random value of 32+ characters in prod")
             if self.allow_loopback_webhooks:
                 raise ValueError("ZHUQI_ALLOW_LOOPBACK_WEBHOOKS is for local fakes in tests; never in prod")

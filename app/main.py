@@ -40,10 +40,11 @@ from app.enterprises.router import router as enterprises_router
 from app.notifications.router import router as notifications_router
 from app.policies.router import router as policies_router
 from app.pages import web as pages_web
-from app.pages.dash_router import router as dashboard_router
-from app.pages.router import router as pages_router
+from app.pages.dashboard.router import router as dashboard_router
+from app.pages.mobile.router import router as pages_router
 from app.pairing.router import router as pairing_router
 from app.problems.router import router as problems_router
+from app.signin.router import router as signin_router
 from app.sla.router import router as sla_router
 from app.stats.router import router as stats_router
 from app.units.router import router as units_router
@@ -121,7 +122,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     for router in (health_router, units_router, users_router, enterprises_router, appeals_router, sla_router,
                    auth_router, accounts_router, attachments_router, notifications_router, chatbot_router,
-                   problems_router, callbacks_router, stats_router, pages_router, dashboard_router):
+                   problems_router, callbacks_router, stats_router, pages_router, signin_router, dashboard_router):
         app.include_router(release_connections(router))  # connections held only while a thread runs (app.deps)
     for router in (dingtalk_router, visits_router, pairing_router, visit_policy_router, policies_router):
         app.include_router(release_connections(router))

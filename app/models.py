@@ -11,10 +11,10 @@ import app.chatbot.models  # noqa: F401
 import app.core.models  # noqa: F401
 import app.enterprises.models  # noqa: F401
 import app.notifications.models  # noqa: F401
-import app.pages.models  # noqa: F401
 import app.pairing.models  # noqa: F401
 import app.policies.models  # noqa: F401
 import app.problems.models  # noqa: F401
+import app.signin.models  # noqa: F401
 import app.sla.models  # noqa: F401
 import app.stats.models  # noqa: F401
 import app.units.models  # noqa: F401

@@ -25,9 +25,9 @@ from app.enterprises import handlers as enterprises
 from app.notifications import handlers as notifications
 from app.notifications import policy_digest
 from app.notifications import revisits as revisit_notices
-from app.pages import handlers as page_handlers
-from app.pages import service as pages
+from app.pages.mobile import service as pages
 from app.pairing import handlers as pairing
+from app.signin import handlers as signin
 from app.sla import handlers as sla
 
 
@@ -58,7 +58,7 @@ def install(settings: Settings | None = None) -> None:
     sla.register()
     accounts.register()
     chatbot.register()
-    page_handlers.register()
+    signin.register()
     # The newer domains: the reach a pairing or a building grants (app.core.reach); revisit reminders through the
     # outbox; the DingTalk workplace (timeline subscriber, Stream readiness; DESIGN §14).
     pairing.register()

@@ -21,7 +21,7 @@ from app.accounts.schemas import (
     WeChatLogin,
 )
 from app.auth.deps import AdminDep, AnyPrincipalDep, bearer_token
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep, waits_on_vendor
 from app.errors import problem_responses
@@ -107,8 +107,8 @@ def list_binding_requests(session: SessionDep, principal: AdminDep, settings: Se
     secret = settings.signing_secret
     rows = binding.list_requests(session, principal, status=status, after_id=decode_cursor_id(cursor, secret),
                                  limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].request.id}, secret) if len(rows) > limit else None
-    return BindingRequestPage(items=[views.request_read(r, principal) for r in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"id": row.request.id})
+    return BindingRequestPage(items=[views.request_read(r, principal) for r in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post("/binding-requests/{request_id}/approve", response_model=BindingRequestRead,

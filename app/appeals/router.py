@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 
-from app.appeals import service, views, workflow
+from app.appeals import access, service, views, workflow
 from app.appeals.lifecycle import Action
 from app.appeals.schemas import (
     ActionIn,
@@ -19,7 +19,7 @@ from app.appeals.schemas import (
 )
 from app.auth import service as auth
 from app.auth.deps import AnyPrincipalDep, PrincipalDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.http import created, etag
 from app.core.validation import IdempotencyKey, IdPath, IfMatch, parse_if_match
 from app.deps import NowDep, SessionDep, SettingsDep
@@ -69,14 +69,14 @@ def list_appeals(
                                   supervised=supervised, text=text)
     rows = service.list_appeals(session, principal, filters, reach_ids=auth.reach_unit_ids(session, principal),
                                 before_id=after, limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return AppealPage(items=views.to_reads(session, rows[:limit]), next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return AppealPage(items=views.to_reads(session, page.rows), next_cursor=page.next_cursor)
 
 
 @router.get("/appeals/{appeal_id}", response_model=AppealRead, responses=problem_responses(403))
 def get_appeal(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep, response: Response) -> AppealRead:
     """读取诉求详情；ETag 为当前版本，可用于 If-Match。"""
-    appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
+    appeal = access.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
     response.headers["ETag"] = etag(appeal.version)
     return views.to_read(session, appeal)
 
@@ -87,11 +87,11 @@ def list_events(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep,
     """诉求时间线（企业只看到公开记录）。"""
     secret = settings.signing_secret
     after = decode_cursor_id(cursor, secret)
-    appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
+    appeal = access.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
     rows = service.list_events(session, principal, appeal, after_id=after,
                                limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return AppealEventPage(items=[views.event_to_read(e) for e in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return AppealEventPage(items=[views.event_to_read(e) for e in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post("/appeals/{appeal_id}/actions/{action}", response_model=AppealRead,
@@ -109,5 +109,5 @@ def perform_action(appeal_id: IdPath, action: Action, session: SessionDep, princ
 @router.get("/appeals/{appeal_id}/allowed-actions", response_model=AllowedActions, responses=problem_responses(403))
 def get_allowed_actions(appeal_id: IdPath, session: SessionDep, principal: PrincipalDep) -> AllowedActions:
     """当前用户对该诉求现在可执行的动作。"""
-    appeal = service.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
+    appeal = access.get_visible(session, principal, appeal_id, auth.reach_unit_ids(session, principal))
     return AllowedActions(status=appeal.status, actions=workflow.allowed_actions(session, principal, appeal))

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from app.accounts import quota
 from app.appeals import attachments as attachment_links
 from app.appeals import events, lifecycle, numbering, state, urgency
-from app.appeals.access import get_visible, visibility_clause  # noqa: F401  # their old home; callers import them here
+from app.appeals.access import visibility_clause
 from app.appeals.models import Appeal, AppealEvent
 from app.appeals.schemas import AppealCreate
 from app.appeals.views import to_read

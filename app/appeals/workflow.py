@@ -14,7 +14,7 @@ from app.appeals.actions import HANDLERS, Context
 from app.appeals.lifecycle import TRANSITIONS, Action, Who, actions_from
 from app.appeals.models import Appeal, AppealCohandler
 from app.appeals.schemas import ActionIn
-from app.appeals.state import clocks_of, done_steps, move_to, refresh_schedule, save  # noqa: F401  # old home
+from app.appeals.state import save
 from app.core import reach
 from app.auth.principal import Principal
 from app.enums import STATUS_LABELS, Status

@@ -6,7 +6,7 @@ from app.auth import service
 from app.auth.deps import AdminDep
 from app.auth.models import User
 from app.auth.schemas import ApiKeyCreate, ApiKeyCreated, UserCreate, UserPage, UserRead, UserUpdate
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enterprises.pii import mask_mobile
@@ -38,8 +38,8 @@ def list_users(session: SessionDep, principal: AdminDep, settings: SettingsDep,
     after = decode_cursor_id(cursor, secret)
     rows = service.list_users(session, principal, after_id=after,
                               limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1][0].id}, secret) if len(rows) > limit else None
-    return UserPage(items=[to_read(u, unit) for u, unit in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"id": row[0].id})
+    return UserPage(items=[to_read(u, unit) for u, unit in page.rows], next_cursor=page.next_cursor)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=problem_responses(403))

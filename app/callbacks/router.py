@@ -10,7 +10,7 @@ from app.auth.deps import StaffDep
 from app.callbacks import service
 from app.callbacks.schemas import CallbackOutcome, CallbackTaskPage, CallbackTaskRead
 from app.callbacks.views import to_reads
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.validation import IdPath, QueryDate
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import problem_responses
@@ -30,8 +30,8 @@ def list_tasks(
     secret = settings.signing_secret
     rows = service.list_tasks(session, principal, status=status, due_by=due_by,
                               after_id=decode_cursor_id(cursor, secret), limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return CallbackTaskPage(items=to_reads(session, principal, rows[:limit]), next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return CallbackTaskPage(items=to_reads(session, principal, page.rows), next_cursor=page.next_cursor)
 
 
 @router.get("/{task_id}", response_model=CallbackTaskRead, responses=problem_responses(403))

@@ -25,10 +25,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.appeals import numbering, todo, workflow
+from app.appeals.access import visibility_clause
 from app.appeals.lifecycle import Action
 from app.appeals.models import Appeal
 from app.appeals.schemas import ActionIn
-from app.appeals.service import visibility_clause
 from app.auth import service as auth
 from app.auth.models import User
 from app.auth.principal import Principal

@@ -21,7 +21,7 @@ from app.dingtalk.models import DingTalkCard, DingTalkGroup, DingTalkOp, DingTal
 from app.dingtalk.plan import OpKind, OpStatus
 from app.enums import ADMIN_ROLES, Role, Status
 from app.appeals.domain_events import AppealEventRecorded as TimelineEventRecorded
-from app.pages.service import link_for
+from app.pages.mobile.service import link_for
 from app.pairing.models import Pairing
 from app.units import service as units
 from app.units.models import Unit

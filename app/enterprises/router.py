@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from app.auth import service as auth
 from app.auth.deps import AdminDep, PrincipalDep, StaffDep
 from app.auth.principal import Principal
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.time import shanghai_date as local_date
 from app.core.validation import UnitCode
 from app.deps import NowDep, SessionDep, SettingsDep
@@ -88,8 +88,8 @@ def list_enterprises(
         session, principal, reach_ids=auth.reach_unit_ids(session, principal), filters=filters, after_id=after,
         limit=limit + 1, extra=overdue_filter,
     )
-    next_cursor = encode_cursor({"id": rows[limit - 1][0].id}, secret) if len(rows) > limit else None
-    return EnterprisePage(items=_reads(session, rows[:limit], principal, now), next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"id": row[0].id})
+    return EnterprisePage(items=_reads(session, page.rows, principal, now), next_cursor=page.next_cursor)
 
 
 @router.get("/{uscc}", response_model=EnterpriseRead, responses=problem_responses(403))

@@ -10,7 +10,7 @@ import httpx
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.auth.deps import AdminDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, decode_cursor_id
 from app.core.validation import IdPath, IdQuery
 from app.deps import NowDep, SessionDep, SettingsDep, waits_on_vendor
 from app.errors import InvalidInput, problem_responses
@@ -80,8 +80,8 @@ def list_channels(code: str, session: SessionDep, principal: AdminDep, settings:
     secret = settings.signing_secret
     rows, unit = service.list_channels(session, principal, code, after_id=decode_cursor_id(cursor, secret),
                                        limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return ChannelPage(items=[channel_read(c, unit) for c in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return ChannelPage(items=[channel_read(c, unit) for c in page.rows], next_cursor=page.next_cursor)
 
 
 @router.get("/channels/{channel_id}", response_model=ChannelRead, responses=problem_responses(403, 404))
@@ -148,9 +148,8 @@ def list_outbox(session: SessionDep, principal: AdminDep, settings: SettingsDep,
     secret = settings.signing_secret
     rows = service.list_outbox(session, principal, status=status, channel_id=channel_id, appeal_id=appeal_id,
                                before=_outbox_position(cursor, secret), limit=limit + 1)
-    last = rows[limit - 1][0] if len(rows) > limit else None
-    next_cursor = encode_cursor({"t": last.created_at.isoformat(), "id": last.id}, secret) if last else None
-    return OutboxPage(items=[outbox_read(*row) for row in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"t": row[0].created_at.isoformat(), "id": row[0].id})
+    return OutboxPage(items=[outbox_read(*row) for row in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post("/outbox/{msg_id}/redeliver", response_model=OutboxRead,
@@ -169,8 +168,8 @@ def list_alerts(session: SessionDep, principal: AdminDep, settings: SettingsDep,
     secret = settings.signing_secret
     rows = alerts.list_alerts(session, principal, unacknowledged=unacknowledged, kind=kind,
                               before_id=decode_cursor_id(cursor, secret), limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1][0].id}, secret) if len(rows) > limit else None
-    return AlertPage(items=[alert_read(a, u) for a, u in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"id": row[0].id})
+    return AlertPage(items=[alert_read(a, u) for a, u in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead,

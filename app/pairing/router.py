@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.auth import service as auth
 from app.auth.deps import AdminDep, StaffDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor_id
 from app.core.time import shanghai_date as local_date
 from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
@@ -73,12 +73,12 @@ def create_building(data: BuildingIn, session: SessionDep, principal: AdminDep, 
 def list_buildings(session: SessionDep, principal: StaffDep, settings: SettingsDep, street_code: str | None = None,
                    limit: LimitQuery = 50, cursor: CursorQuery = None) -> BuildingPage:
     """权限范围内的楼宇（含本人担任楼长的楼宇）。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = buildings.list_buildings(session, principal, reach_ids=auth.reach_unit_ids(session, principal),
                                     street_code=street_code, after_id=decode_cursor_id(cursor, secret),
                                     limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return BuildingPage(items=rows[:limit], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return BuildingPage(items=page.rows, next_cursor=page.next_cursor)
 
 
 @router.get("/buildings/{building_id}", response_model=BuildingRead, responses=problem_responses(403, 404))

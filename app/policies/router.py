@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 from fastapi.responses import JSONResponse
 
 from app.auth.deps import PrincipalDep, StaffDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor, decode_cursor_id
 from app.core.http import created, etag
 from app.core.validation import IdempotencyKey, IdPath, IfMatch, parse_if_match
 from app.deps import NowDep, SessionDep, SettingsDep
@@ -52,11 +52,11 @@ def list_policies(session: SessionDep, principal: PrincipalDep, settings: Settin
                   status: PolicyStatus | None = None, kind: PolicyKind | None = None,
                   limit: LimitQuery = 50, cursor: CursorQuery = None) -> PolicyPage:
     """列出与调用方相关的政策（覆盖本单位或由下级发布），新发布的在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = service.list_policies(session, principal, status=status, kind=kind,
                                  after_id=decode_cursor_id(cursor, secret), limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return PolicyPage(items=rows[:limit], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret)
+    return PolicyPage(items=page.rows, next_cursor=page.next_cursor)
 
 
 @router.get("/policies/{policy_id}", response_model=PolicyRead, responses=problem_responses(403))
@@ -90,12 +90,12 @@ def list_matches(policy_id: IdPath, session: SessionDep, principal: StaffDep, se
                  limit: LimitQuery = 50, cursor: CursorQuery = None) -> MatchPage:
     """今天适用此政策的企业（限调用方权限范围内），附中文适用理由；按企业登记顺序分页。"""
     policy, _, _ = service.get_visible(session, principal, policy_id)
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     rows = matches.match_page(session, policy, today=local_today(now), reach_path=principal.unit_path,
                               after_id=decode_cursor_id(cursor, secret), limit=limit + 1)
-    next_cursor = encode_cursor({"id": rows[limit - 1][0]}, secret) if len(rows) > limit else None
-    items = [match for _, match in rows[:limit]]
-    return MatchPage(items=items, next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"id": row[0]})
+    items = [match for _, match in page.rows]
+    return MatchPage(items=items, next_cursor=page.next_cursor)
 
 
 @router.post("/policies/{policy_id}/push", status_code=201, response_model=PushRead,
@@ -132,7 +132,7 @@ def my_service_package(session: SessionDep, principal: PrincipalDep, now: NowDep
 def my_policies(session: SessionDep, principal: PrincipalDep, settings: SettingsDep, limit: LimitQuery = 50,
                 cursor: CursorQuery = None) -> DeliveryPage:
     """推送给本企业的政策，未读在前、新推送在前。"""
-    secret = settings.secret_key.get_secret_value()
+    secret = settings.signing_secret
     position = decode_cursor(cursor, secret)
     after = None
     if position is not None:
@@ -141,11 +141,8 @@ def my_policies(session: SessionDep, principal: PrincipalDep, settings: Settings
             raise InvalidInput.field("query.cursor", "分页游标不属于此列表 (cursor from another list)")
         after = (flag, last)
     rows = inbox.my_policies(session, principal, after=after, limit=limit + 1)
-    next_cursor = None
-    if len(rows) > limit:
-        last_row = rows[limit - 1]
-        next_cursor = encode_cursor({"r": 0 if last_row.read_at is None else 1, "id": last_row.id}, secret)
-    return DeliveryPage(items=[inbox.delivery_read(session, d) for d in rows[:limit]], next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"r": 0 if row.read_at is None else 1, "id": row.id})
+    return DeliveryPage(items=[inbox.delivery_read(session, d) for d in page.rows], next_cursor=page.next_cursor)
 
 
 @router.post("/me/policies/{delivery_id}/read", response_model=DeliveryRead, responses=problem_responses(403))

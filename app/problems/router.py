@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.auth.deps import AdminDep, StaffDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, decode_cursor_id
 from app.core.validation import IdPath
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enums import AppealKind
@@ -78,9 +78,8 @@ def problem_list(session: SessionDep, principal: StaffDep, settings: SettingsDep
                  limit: LimitQuery = 50, cursor: CursorQuery = None) -> ProblemListPage:
     """三张问题清单：个性问题（单个诉求）、共性问题与体制机制性问题（问题组），新的在前。"""
     secret = settings.signing_secret
-    items, last_id = views.problem_list(session, principal, kind, before_id=decode_cursor_id(cursor, secret),
-                                        limit=limit)
-    next_cursor = encode_cursor({"id": last_id}, secret) if last_id is not None else None
+    items, next_cursor = views.problem_list(session, principal, kind, before_id=decode_cursor_id(cursor, secret),
+                                            limit=limit, secret=secret)
     return ProblemListPage(kind=kind, items=items, next_cursor=next_cursor)
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.appeals import events, workflow
-from app.appeals import service as appeals
+from app.appeals import access as appeals
 from app.appeals.lifecycle import Action
 from app.appeals.models import Appeal
 from app.appeals.schemas import ActionIn

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.appeals import service as appeals
+from app.appeals import access as appeals
 from app.appeals.models import Appeal
 from app.auth import service as auth
 from app.auth.principal import Principal

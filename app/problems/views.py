@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.appeals import service as appeals
+from app.appeals import access as appeals
 from app.appeals.models import Appeal
 from app.auth import service as auth
 from app.auth.principal import Principal
+from app.core.pagination import Page
 from app.enterprises.models import Enterprise
 from app.enums import AppealKind
 from app.problems import service
@@ -92,11 +93,12 @@ def appeal_items(session: Session, rows: Sequence[Appeal]) -> list[ProblemListIt
 
 
 def problem_list(session: Session, principal: Principal, kind: AppealKind, *, before_id: int | None,
-                 limit: int) -> tuple[list[ProblemListItem], int | None]:
-    """A page of one of the three lists, and the id to continue after when there is more."""
+                 limit: int, secret: str) -> tuple[list[ProblemListItem], str | None]:
+    """A page of one of the three lists, and the cursor of the next page (None on the last)."""
     if kind is AppealKind.individual:
-        appeals_page = service.list_individual(session, principal, before_id=before_id, limit=limit + 1)
-        more = appeals_page[limit - 1].id if len(appeals_page) > limit else None
-        return appeal_items(session, appeals_page[:limit]), more
-    groups = service.list_groups(session, principal, kind, before_id=before_id, limit=limit + 1)
-    return group_items(session, groups[:limit]), groups[limit - 1].id if len(groups) > limit else None
+        individual = Page.of(service.list_individual(session, principal, before_id=before_id, limit=limit + 1),
+                             limit, secret)
+        return appeal_items(session, individual.rows), individual.next_cursor
+    groups = Page.of(service.list_groups(session, principal, kind, before_id=before_id, limit=limit + 1),
+                     limit, secret)
+    return group_items(session, groups.rows), groups.next_cursor

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.auth.deps import AdminDep, StaffDep
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.enums import Tier, UnitKind
 from app.errors import problem_responses
@@ -54,11 +54,8 @@ def list_units(
     after = str(position.get("code")) if position else None
     rows = service.list_units(session, principal, tier=tier, parent_code=parent_code, kind=kind,
                               after_code=after, limit=limit + 1)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = encode_cursor({"code": rows[-1].code}, settings.signing_secret)
-    return UnitPage(items=[to_read(u, _parent_code(u)) for u in rows], next_cursor=next_cursor)
+    page = Page.of(rows, limit, settings.signing_secret, lambda row: {"code": row.code})
+    return UnitPage(items=[to_read(u, _parent_code(u)) for u in page.rows], next_cursor=page.next_cursor)
 
 
 @router.get("/{code}", response_model=UnitRead, responses=problem_responses(403))

@@ -9,9 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.auth.deps import AdminDep, StaffDep
 from app.core.time import LocalDateTime
-from app.core.validation import JsonInt
+from app.core.validation import JsonInt, parse_if_match
 from app.deps import NowDep, SessionDep
-from app.errors import InvalidInput, problem_responses
+from app.errors import problem_responses
 from app.visits import policy_service
 from app.visits.cadence import VisitPolicy
 from app.visits.models import VisitPolicySetting
@@ -58,15 +58,7 @@ def put_visit_policy(data: VisitPolicyIn, session: SessionDep, principal: AdminD
                                                            description="当前 version，防止覆盖他人修改")] = None
                      ) -> VisitPolicyRead:
     """修改走访频次（仅市级管理员）。"""
-    expected = _if_match(if_match)
+    expected = parse_if_match(if_match, resource="走访频次")
     return _read(*policy_service.save(session, principal, data.default_days, data.by_key_level, now=now,
                                       if_match=expected))
 
-
-def _if_match(value: str | None) -> int | None:
-    if value is None:
-        return None
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
-        raise InvalidInput.field("header.If-Match", "If-Match 应为版本号 (a version number)")
-    return int(text)

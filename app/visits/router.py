@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from app.auth.deps import PrincipalDep, StaffDep
 from app.auth.principal import Principal
-from app.core.pagination import CursorQuery, LimitQuery, decode_cursor, encode_cursor
+from app.core.pagination import CursorQuery, LimitQuery, Page, decode_cursor
 from app.core.http import created
 from app.core.streaming import first_page_read
 from app.core.validation import IdempotencyKey, IdPath, QueryDate
@@ -52,9 +52,8 @@ def _after(cursor: str | None, secret: str) -> tuple[date, int] | None:
 def _page(session: SessionDep, principal: Principal, filters: service.VisitFilters, secret: str, limit: int,
           cursor: str | None) -> VisitPage:
     rows = service.list_visits(session, principal, filters, after=_after(cursor, secret), limit=limit + 1)
-    last = rows[limit - 1] if len(rows) > limit else None
-    next_cursor = encode_cursor({"d": last.visited_on.isoformat(), "id": last.id}, secret) if last else None
-    return VisitPage(items=views.to_reads(session, rows[:limit]), next_cursor=next_cursor)
+    page = Page.of(rows, limit, secret, lambda row: {"d": row.visited_on.isoformat(), "id": row.id})
+    return VisitPage(items=views.to_reads(session, page.rows), next_cursor=page.next_cursor)
 
 
 @router.post("/visits", status_code=201, response_model=VisitRead, responses=problem_responses(403))
@@ -72,7 +71,7 @@ def list_visits(session: SessionDep, principal: StaffDep, settings: SettingsDep,
                 to: ToFilter = None, limit: LimitQuery = 50, cursor: CursorQuery = None) -> VisitPage:
     """按单位、企业、走访人、走访日期列出可见的走访登记，新的在前，游标分页。"""
     filters = _filters(unit, enterprise, liaison, from_, to)
-    return _page(session, principal, filters, settings.secret_key.get_secret_value(), limit, cursor)
+    return _page(session, principal, filters, settings.signing_secret, limit, cursor)
 
 
 def _full_contact(session: SessionDep, principal: Principal):  # type: ignore[no-untyped-def]
@@ -151,4 +150,4 @@ def list_enterprise_visits(uscc: UsccPath, session: SessionDep, principal: Staff
     """一家企业的走访记录（结对服务专员、楼长及属地单位可见），新的在前。"""
     enterprise = service.enterprise_for_read(session, principal, uscc)
     filters = service.VisitFilters(enterprise_uscc=enterprise.uscc, start=from_, end=to)
-    return _page(session, principal, filters, settings.secret_key.get_secret_value(), limit, cursor)
+    return _page(session, principal, filters, settings.signing_secret, limit, cursor)

@@ -22,8 +22,8 @@ from app.auth.service import create_api_key
 from app.db import make_engine
 from app.deps import is_request_session
 from app.main import create_app
-from app.pages import service as pages
 from app.pages.web import SESSION_COOKIE
+from app.signin import service as signin
 from tests.helpers import XIXI_ENTERPRISE, appeal_body
 
 pytestmark = pytest.mark.db
@@ -113,7 +113,7 @@ def test_concurrent_exports_share_one_connection(exportable, keys, path):
 
 @pytest.mark.parametrize("path", ["/m/", "/dashboard"])
 def test_concurrent_pages_share_one_connection(one_connection_app, city, keys, clock, path):
-    signed_in = pages.sign_in_api_key(city, keys["xihu"]["Authorization"].removeprefix("Bearer "), now=clock.now)
+    signed_in = signin.sign_in_api_key(city, keys["xihu"]["Authorization"].removeprefix("Bearer "), now=clock.now)
     cookie = {"Cookie": f"{SESSION_COOKIE}={signed_in.cookie_value}"}
     responses = _gather(one_connection_app, [("GET", path, cookie)] * PAGE_REQUESTS)
     assert [r.status_code for r in responses] == [200] * PAGE_REQUESTS, {r.text[:200] for r in responses}

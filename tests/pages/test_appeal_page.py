@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from app.pages import present
+from app.pages.mobile import present
 from tests.pages.conftest import api_action, new_browser, offered
 
 OUTSIDERS = ("hushu_liaison", "gongshu")

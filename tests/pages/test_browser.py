@@ -129,7 +129,7 @@ def _link(served: Served, number: str) -> str:
     from sqlmodel import Session, select
 
     from app.appeals.models import Appeal
-    from app.pages.service import link_for
+    from app.pages.mobile.service import link_for
 
     with Session(served.engine) as session:
         appeal = session.exec(select(Appeal).where(Appeal.number == number)).one()

@@ -13,7 +13,7 @@ import pytest
 from sqlmodel import select
 
 from app.appeals.models import Appeal
-from app.pages import service
+from app.pages.mobile import service
 from app.units.models import Unit
 from tests.pages.conftest import csrf_of, new_browser
 from tests.stats.dataset import NOW, PERIOD, seed

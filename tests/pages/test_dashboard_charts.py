@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.pages import board, charts, markdown
+from app.pages.dashboard import board, charts, markdown
 
 EVIL = '<script>alert("x")</script> & <b>'
 

@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from app.accounts.vendors import AppTokenCache, VendorClients
 from app.config import Settings
-from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkNotConfigured, identify
+from app.signin.dingtalk import BadAuthCode, DingTalkError, DingTalkNotConfigured, identify
 from tests.pages.conftest import csrf_of, new_browser, offered
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

@@ -8,7 +8,7 @@ import pytest
 
 from app.appeals.lifecycle import Action
 from app.enums import Status
-from app.pages import present
+from app.pages.mobile import present
 from app.sla.calendar import WorkingCalendar
 
 CAL = WorkingCalendar()

@@ -9,8 +9,9 @@ from sqlmodel import select
 
 from app.appeals.models import Appeal
 from app.auth.models import ApiKey, User
-from app.pages import service, tokens
-from app.pages.models import PageLinkToken, PageSession
+from app.pages.mobile import service as mobile
+from app.signin import service, tokens
+from app.signin.models import PageLinkToken, PageSession
 from tests.pages.conftest import api_action, csrf_of, new_browser, offered, sign_in_with_key
 
 
@@ -22,7 +23,7 @@ def _appeal_row(session, number: str) -> Appeal:
 
 
 def _link(session, settings, clock, number: str, **kw) -> str:
-    url = service.link_for(session, _appeal_row(session, number), now=clock.now, settings=settings, **kw)
+    url = mobile.link_for(session, _appeal_row(session, number), now=clock.now, settings=settings, **kw)
     session.commit()
     return url.removeprefix(settings.public_base_url)
 
@@ -36,7 +37,7 @@ def _user_id(session, dingtalk_userid: str) -> int:
 class TestLinkFor:
     def test_bound_to_the_liaison_when_they_work_in_the_owning_unit(self, session, settings, clock, submit):
         appeal = submit()
-        url = service.link_for(session, _appeal_row(session, appeal["number"]), now=clock.now, settings=settings)
+        url = mobile.link_for(session, _appeal_row(session, appeal["number"]), now=clock.now, settings=settings)
         assert url.startswith(f"https://zhuqi.example.gov.cn/m/appeals/{appeal['number']}?t=")
         claims = tokens.read_link_token(settings.secret_key.get_secret_value(), url.split("?t=")[1],
                                         number=appeal["number"], now=clock.now)
@@ -46,11 +47,11 @@ class TestLinkFor:
     def test_bound_to_the_unit_otherwise(self, session, settings, clock, client, keys, submit):
         appeal = submit()
         api_action(client, keys, "xixi_liaison", appeal["id"], "escalate", reason="区级审批")
-        url = service.link_for(session, _appeal_row(session, appeal["number"]), now=clock.now, settings=settings)
+        url = mobile.link_for(session, _appeal_row(session, appeal["number"]), now=clock.now, settings=settings)
         claims = tokens.read_link_token(settings.secret_key.get_secret_value(), url.split("?t=")[1],
                                         number=appeal["number"], now=clock.now)
         assert claims.user_id is None and claims.unit_id == _appeal_row(session, appeal["number"]).unit_id
-        assert service.link_for(session, _appeal_row(session, appeal["number"]), now=clock.now, settings=settings,
+        assert mobile.link_for(session, _appeal_row(session, appeal["number"]), now=clock.now, settings=settings,
                                 bind_liaison=False) != url
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
+from app.appeals import access
 from app.appeals import service as appeals
 from app.appeals.models import Appeal
 from app.appeals.schemas import AppealCreate
@@ -92,7 +93,7 @@ def test_reach_follows_the_pairing(city, clock, admin):
     appeal_id = filed.body["id"]
 
     def visible() -> list[int]:
-        return [x.id for x in city.exec(select(Appeal).where(appeals.visibility_clause(principal, []))).all()]
+        return [x.id for x in city.exec(select(Appeal).where(access.visibility_clause(principal, []))).all()]
 
     assert not reach.grants(city, principal, enterprise.id) and visible() == []  # type: ignore[arg-type]
     pairing.set_liaison(city, admin, XIXI_ENTERPRISE, LiaisonIn(user_id=a.user_id), now=clock.now)

@@ -32,5 +32,8 @@ def test_refusals(client, keys):
     assert_problem(client.put(URL, json={"default_days": 30, "by_key_level": {"city": 3650}}, headers=keys["city"]),
                    422, field="body.by_key_level.city")
     assert_problem(client.put(URL, json={"default_days": "30"}, headers=keys["city"]), 422, field="default_days")
-    assert_problem(client.put(URL, json=good, headers=keys["city"] | {"If-Match": "abc"}), 422)
+    assert_problem(client.put(URL, json=good, headers=keys["city"] | {"If-Match": "abc"}), 422, field="header.If-Match")
+    # The API's one If-Match parser (app.core.validation): a weak ETag cannot guard a compare-and-set.
+    assert_problem(client.put(URL, json=good, headers=keys["city"] | {"If-Match": 'W/"0"'}), 422,
+                   field="header.If-Match")
     assert client.get(URL, headers=keys["city"]).json()["version"] == 0  # nothing was written

@@ -12,7 +12,7 @@ from app.accounts.models import AuthSession, EnterpriseUser, UsageCounter
 from app.chatbot.models import ChatbotMessage
 from app.core import housekeeping
 from app.core.models import IdempotencyRecord
-from app.pages.models import PageLinkToken
+from app.signin.models import PageLinkToken
 from app.units.models import Unit
 from app.worker import registered_jobs
 

@@ -23,9 +23,10 @@ from app.enums import (
     Urgency,
 )
 from app.errors import Forbidden
-from app.pages import present, tokens
-from app.pages.service import Viewer
-from app.pages.visit_form import VisitChoices, choices, may_record_visits
+from app.pages.mobile import present
+from app.pages.mobile.visit_form import VisitChoices, choices, may_record_visits
+from app.signin import tokens
+from app.signin.service import Viewer
 from app.pairing.schemas import MyEnterprise
 from app.units.models import Unit
 from app.visits import mine

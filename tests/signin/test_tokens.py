@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.pages import tokens
-from app.pages.tokens import InvalidLinkToken, LinkTokenError
+from app.signin import tokens
+from app.signin.tokens import InvalidLinkToken, LinkTokenError
 
 SECRET = "s" * 40
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)

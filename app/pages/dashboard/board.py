@@ -17,9 +17,10 @@ from markupsafe import Markup
 from app.appeals.schemas import AppealRead
 from app.core.time import SHANGHAI
 from app.enums import CATEGORY_LABELS, STATUS_LABELS, URGENCY_LABELS, Category, Status, Urgency
-from app.pages import charts, markdown, tokens
-from app.pages.dash_view import DashboardData, UnitOption
+from app.pages.dashboard import charts, markdown
+from app.pages.dashboard.view import DashboardData, UnitOption
 from app.policies.schemas import PolicyStats
+from app.signin import tokens
 from app.stats.bulletin import money, percent
 from app.stats.figures import DEFINITIONS
 from app.stats.schemas import StatsProgramme, StatsSummary, StatsTimeseries, UnitFigures

@@ -1,4 +1,4 @@
-"""Pure helpers for the pages: one-time link tokens, session ids, CSRF tokens and safe redirects.
+"""Pure helpers for signing in to the pages: one-time link tokens, session ids, CSRF tokens and safe redirects.
 
 No I/O, no clock: callers pass `now` and the secret. Every HMAC is domain-separated, because the same
 SECRET_KEY also signs list cursors: a cursor can never pass as a link token or a CSRF token, or vice versa.

@@ -22,8 +22,8 @@ from app.auth.principal import Principal
 from app.core.time import SHANGHAI
 from app.enums import URGENCY_RANK, Role, Urgency
 from app.errors import Forbidden
-from app.pages.service import Viewer
 from app.policies.schemas import PolicyStats
+from app.signin.service import Viewer
 from app.stats import policy_figures, programme_service, weekly
 from app.stats import service as stats
 from app.stats.periods import Bucket, resolve_period, week_label

@@ -1,4 +1,4 @@
-"""What the pages register with core (app.wiring.install calls `register`)."""
+"""What sign-in registers with core (app.wiring.install calls `register`)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from app.core import housekeeping
 from app.core.housekeeping import Retention
-from app.pages.models import PageLinkToken, PageSession
+from app.signin.models import PageLinkToken, PageSession
 
 
 def register() -> None:

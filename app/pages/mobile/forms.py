@@ -18,7 +18,7 @@ from app.errors import (
     PreconditionFailed,
     TooManyRequests,
 )
-from app.pages.present import FORM_FIELDS
+from app.pages.mobile.present import FORM_FIELDS
 
 FIELD_LABELS = {
     "note": "内容", "public_reply": "答复", "resolution_code": "办结类型", "reason": "理由",

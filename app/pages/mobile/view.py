@@ -32,8 +32,9 @@ from app.enums import (
     Tier,
     Urgency,
 )
-from app.pages import present
-from app.pages.service import Viewer, visible_appeal
+from app.pages.mobile import present
+from app.pages.mobile.service import visible_appeal
+from app.signin.service import Viewer
 from app.sla import service as sla_service
 from app.units import service as units
 from app.units.models import Unit

@@ -1,8 +1,8 @@
 """The liaison's mobile pages (/m/…). HTML, not part of the API contract (include_in_schema=False).
 
-Every POST carries a CSRF token: bound to the session (HMAC of the session id), or before sign-in to a
-pre-session nonce cookie. Errors of the workflow come back as the same page with a readable message and the
-error's status code; success redirects (303) back to the page.
+Signing in is app.signin's (its routes, the sign-in page, the session's CSRF token every POST here carries).
+Errors of the workflow come back as the same page with a readable message and the error's status code; success
+redirects (303) back to the page.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from sqlmodel import Session
 
 from app.appeals.lifecycle import Action
 from app.config import Settings
-from app.db import release
-from app.deps import NowDep, SessionDep, SettingsDep, waits_on_vendor
-from app.errors import AppError, Forbidden, NotFound
-from app.pages import forms, present, service, tokens, view, web
-from app.accounts import vendors
-from app.pages import dingtalk
-from app.pages import home as home_view
-from app.pages import visit_form
-from app.pages.dingtalk import BadAuthCode, DingTalkError, DingTalkNotConfigured
-from app.pages.service import LinkRefused, UnknownDingTalkUser, Viewer
+from app.deps import NowDep, SessionDep, SettingsDep
+from app.errors import AppError, NotFound
+from app.pages import web
+from app.pages.mobile import forms, present, service, view, visit_form
+from app.pages.mobile import home as home_view
+from app.signin import service as signin_service
+from app.signin import tokens
+from app.signin.deps import ViewerDep
+from app.signin.router import notice, session_csrf, session_csrf_ok, signin
+from app.signin.service import LinkRefused, Viewer
 
 router = APIRouter(include_in_schema=False)
 NUMBER = re.compile(r"^[A-Za-z0-9-]{1,20}$")
@@ -37,16 +37,6 @@ LINK_NOTICES = {
     tokens.LinkTokenError.bad_signature: "链接无效。",
     tokens.LinkTokenError.malformed: "链接不完整或已损坏。",
 }
-
-
-def get_viewer(request: Request, session: SessionDep, now: NowDep) -> Viewer | None:
-    """The signed-in viewer, read in this dependency's thread. As authentication (app.auth.deps), its transaction
-    ends in that thread: the request must not hold a pooled connection while it waits for the route's thread
-    (docs/decisions.md 72)."""
-    try:
-        return service.current_viewer(session, request.cookies.get(web.SESSION_COOKIE), now=now)
-    finally:
-        release(session)
 
 
 def posted_form(
@@ -61,47 +51,9 @@ def posted_form(
     return forms.PostedForm(csrf=csrf, version=version, values={k: v for k, v in values.items() if v is not None})
 
 
-ViewerDep = Annotated[Viewer | None, Depends(get_viewer)]
 FormDep = Annotated[forms.PostedForm, Depends(posted_form)]
 FormField = Annotated[str | None, Form()]
 FormList = Annotated[list[str] | None, Form()]  # a group of checkboxes: one value per ticked box
-
-
-def _secret(settings: Settings) -> str:
-    return settings.signing_secret
-
-
-def session_csrf(settings: Settings, viewer: Viewer) -> str:
-    return tokens.csrf_token(_secret(settings), "s:" + viewer.cookie_value)
-
-
-def _pre_ok(request: Request, settings: Settings, csrf: str | None) -> bool:
-    nonce = request.cookies.get(web.PRE_COOKIE)
-    return tokens.check_csrf(_secret(settings), "pre:" + nonce if nonce else None, csrf)
-
-
-def notice(request: Request, title: str, message: str, *, status_code: int, lines: tuple[str, ...] = ()) -> Response:
-    return web.page(request, "m/notice.html", {"title": title, "message": message, "lines": lines},
-                    status_code=status_code)
-
-
-def signin(request: Request, settings: Settings, *, next_path: str, message: str | None = None,
-           status_code: int = 401, title: str | None = None, viewer: Viewer | None = None) -> Response:
-    """The sign-in page: the mobile one, or the desktop one when the next page is the dashboard."""
-    nonce = request.cookies.get(web.PRE_COOKIE) or tokens.new_nonce()
-    target = tokens.safe_next(next_path)
-    template = "dash/signin.html" if target.startswith("/dashboard") else "m/signin.html"
-    response = web.page(request, template, {
-        "next": target, "message": message, "title": title,
-        "viewer_label": viewer.principal.label if viewer else None,
-        "logout_csrf": session_csrf(settings, viewer) if viewer else None,
-        "csrf": tokens.csrf_token(_secret(settings), "pre:" + nonce),
-        "dingtalk": bool(settings.dingtalk_corp_id and settings.dingtalk_app_key),
-        "corp_id": settings.dingtalk_corp_id, "client_id": settings.dingtalk_app_key,
-    }, status_code=status_code)
-    if request.cookies.get(web.PRE_COOKIE) != nonce:
-        web.set_pre_cookie(response, nonce, settings)
-    return response
 
 
 def render_appeal(request: Request, session: Session, settings: Settings, viewer: Viewer, number: str, *,
@@ -137,7 +89,7 @@ def appeal_page(number: str, request: Request, session: SessionDep, now: NowDep,
 def _redeem(request: Request, session: Session, settings: Settings, viewer: Viewer | None, number: str,
             token: str, *, now: datetime, clean: str) -> Response:
     try:
-        new = service.redeem_link(session, secret=_secret(settings), token=token, number=number, now=now,
+        new = signin_service.redeem_link(session, secret=settings.signing_secret, token=token, number=number, now=now,
                                   current=viewer)
     except LinkRefused as exc:
         if viewer is not None and viewer.may_open(number):
@@ -157,7 +109,7 @@ def post_action(number: str, action: str, request: Request, session: SessionDep,
         return notice(request, "页面不存在", "没有这个操作。", status_code=404)
     if viewer is None or not viewer.may_open(number):
         return signin(request, settings, next_path=tokens.appeal_path(number), message="登录已过期，请重新登录后再提交。")
-    if not tokens.check_csrf(_secret(settings), "s:" + viewer.cookie_value, form.csrf):
+    if not session_csrf_ok(settings, viewer, form.csrf):
         return notice(request, "页面已过期", "页面已过期或来源不明（CSRF 校验失败），未做任何修改。请返回刷新后重试。",
                       status_code=403)
     try:
@@ -210,7 +162,7 @@ def post_visit(request: Request, session: SessionDep, now: NowDep, settings: Set
                form: Annotated[visit_form.VisitForm, Depends(posted_visit)]) -> Response:
     if viewer is None:
         return signin(request, settings, next_path="/m/", message="登录已过期，请重新登录后再提交。")
-    if not tokens.check_csrf(_secret(settings), "s:" + viewer.cookie_value, form.csrf):
+    if not session_csrf_ok(settings, viewer, form.csrf):
         return notice(request, "页面已过期", "页面已过期或来源不明（CSRF 校验失败），未做任何修改。请返回刷新后重试。",
                       status_code=403)
     try:
@@ -219,56 +171,3 @@ def post_visit(request: Request, session: SessionDep, now: NowDep, settings: Set
         return render_home(request, session, settings, viewer, now=now, status_code=exc.status_code, error=exc,
                            form=form)
     return web.redirect("/m/?done=visit")
-
-
-@router.post("/m/session/dingtalk", response_class=HTMLResponse)
-@waits_on_vendor
-def sign_in_dingtalk(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,
-                     code: FormField = None, csrf: FormField = None, next: FormField = None) -> Response:
-    target = tokens.safe_next(next)
-    if not _pre_ok(request, settings, csrf):
-        return signin(request, settings, next_path=target, message="页面已过期，请重新打开。", status_code=403)
-    try:
-        if not code or len(code) > 128:
-            raise BadAuthCode("钉钉登录码缺失")
-        identity = dingtalk.identify(vendors.from_app_state(request.app.state), code, now=now)
-        new = service.sign_in_dingtalk(session, identity, now=now)
-    except UnknownDingTalkUser as exc:
-        who = exc.identity.name or "您"
-        return notice(request, "钉钉账号未登记", f"{who}的钉钉账号还没有登记为服务专员或管理员，暂时不能查看诉求。",
-                      lines=(f"您的钉钉 userId：{exc.identity.userid}",
-                             "请把这个 userId 发给本单位管理员，请其在助企系统中为您登记（用户的 dingtalk_userid）。"),
-                      status_code=403)
-    except DingTalkError as exc:
-        status = 401 if isinstance(exc, BadAuthCode) else 503 if isinstance(exc, DingTalkNotConfigured) else 502
-        return signin(request, settings, next_path=target, message=exc.message, status_code=status)
-    response = web.redirect(target)
-    web.set_session_cookie(response, new.cookie_value, expires_at=new.expires_at, now=now, settings=settings)
-    return response
-
-
-@router.post("/m/session/api-key", response_class=HTMLResponse)
-def sign_in_api_key(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep,
-                    api_key: FormField = None, csrf: FormField = None, next: FormField = None) -> Response:
-    target = tokens.safe_next(next)
-    if not _pre_ok(request, settings, csrf):
-        return signin(request, settings, next_path=target, message="页面已过期，请重新打开。", status_code=403)
-    try:
-        new = service.sign_in_api_key(session, (api_key or "").strip(), now=now)
-    except AppError as exc:
-        status = 403 if isinstance(exc, Forbidden) else 401
-        return signin(request, settings, next_path=target, message=exc.detail or exc.title, status_code=status)
-    response = web.redirect(target)
-    web.set_session_cookie(response, new.cookie_value, expires_at=new.expires_at, now=now, settings=settings)
-    return response
-
-
-@router.post("/m/session/logout", response_class=HTMLResponse)
-def sign_out(request: Request, session: SessionDep, now: NowDep, settings: SettingsDep, viewer: ViewerDep,
-             csrf: FormField = None) -> Response:
-    if viewer is not None and not tokens.check_csrf(_secret(settings), "s:" + viewer.cookie_value, csrf):
-        return notice(request, "页面已过期", "CSRF 校验失败，未退出。请返回刷新后重试。", status_code=403)
-    service.sign_out(session, viewer.cookie_value if viewer else None, now=now)
-    response = notice(request, "已退出", "您已退出登录。", status_code=200)
-    web.clear_session_cookie(response, settings)
-    return response

@@ -13,8 +13,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.deps import NowDep, SessionDep, SettingsDep
 from app.errors import InvalidInput, NotFound
-from app.pages import board, dash_view, tokens, web
-from app.pages.router import ViewerDep, session_csrf, signin
+from app.pages import web
+from app.pages.dashboard import board
+from app.pages.dashboard import view as dash_view
+from app.signin import tokens
+from app.signin.deps import ViewerDep
+from app.signin.router import session_csrf, signin
 
 router = APIRouter(include_in_schema=False)
 UNIT = re.compile(r"^[0-9A-Za-z_-]{2,32}$")  # as the statistics API's `unit`

@@ -15,10 +15,11 @@ from sqlmodel import Session, col, or_, select
 from app.auth.models import User
 from app.enums import Role
 from app.errors import AppError, Forbidden, InvalidInput
-from app.pages import forms, tokens
-from app.pages.service import Viewer
+from app.pages.mobile import forms
 from app.policies import service as policies
 from app.policies.models import Policy
+from app.signin import tokens
+from app.signin.service import Viewer
 from app.units import service as units
 from app.units.models import Unit
 from app.visits import service as visits
