@@ -243,7 +243,7 @@ def insert_with_child(session: Session, parent: SQLModel, child: SQLModel, *, fk
     the event of its filing — in one round trip on PostgreSQL: the parent's INSERT is a data-modifying CTE that the
     child's INSERT … SELECT reads (issue 20: one statement fewer per intake). SQLite: two INSERTs. Both rows get
     their ids (and the parent its computed columns), as with `insert_row`."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         insert_row(session, parent)
         setattr(child, fk, parent.id)  # type: ignore[attr-defined]
         insert_row(session, child)
